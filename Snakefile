@@ -1,0 +1,30 @@
+# sar2ndvi: Sentinel-1 SAR → NDVI of crop fields (Kimura et al. 2023), as a Snakemake workflow.
+# Usage: snakemake --cores 8 results/ndvi_test.tif      (see README.md)
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "config/schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/demo.smk"
+include: "workflow/rules/grids.smk"
+include: "workflow/rules/sentinel1.smk"
+include: "workflow/rules/optical.smk"
+include: "workflow/rules/farms.smk"
+include: "workflow/rules/dataset.smk"
+include: "workflow/rules/model.smk"
+include: "workflow/rules/evaluate.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        "results/ndvi_test.tif",
+        "results/metrics.json",

@@ -1,0 +1,187 @@
+"""Atomic, self-describing file output.
+
+Every file is written to a temporary name in its destination folder and renamed into place only
+once complete, so a failed or killed job never leaves a half-written output behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+import rasterio.shutil
+from rasterio.enums import Resampling
+
+from sar2ndvi.grid import AreaGrid
+
+# Names that must never reach a file's metadata, a log or a config dump.
+SECRET_MARKERS = ("token", "password", "secret", "credential", "private_key", "api_key", "apikey")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` if the block succeeds.
+
+    The temporary file is removed if the block raises.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: str | Path, data: Any) -> None:
+    """Write ``data`` as indented JSON, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def write_text_if_changed(path: str | Path, text: str) -> bool:
+    """Write ``text`` atomically unless the file already holds exactly it.
+
+    Keeping the file untouched when its content is unchanged keeps its modification time, so
+    a search that finds nothing new triggers no downstream rerun. Returns True if written.
+    """
+    path = Path(path)
+    if path.exists() and path.read_text() == text:
+        return False
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+    return True
+
+
+def clean_tags(tags: Mapping[str, Any]) -> dict[str, str]:
+    """Tags as strings, refusing any key that looks like a secret."""
+    out = {}
+    for key, value in tags.items():
+        if any(marker in key.lower() for marker in SECRET_MARKERS):
+            raise ValueError(f"refusing to write tag {key!r}: it looks like a secret")
+        out[key] = value if isinstance(value, str) else json.dumps(value, default=str)
+    return out
+
+
+def write_raster(
+    path: str | Path,
+    data: np.ndarray,
+    grid: AreaGrid,
+    descriptions: Sequence[str] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    nodata: float | int | None = np.nan,
+    cog: bool = False,
+) -> None:
+    """Write a (bands, rows, cols) or (rows, cols) array on ``grid`` as a GeoTIFF, atomically.
+
+    Float data use NaN as nodata. Output is tiled and deflate-compressed; ``cog=True`` writes a
+    Cloud-Optimized GeoTIFF with overviews (for results).
+
+    Raises:
+        ValueError: if the array does not match the grid's shape.
+    """
+    data = np.asarray(data)
+    if data.ndim == 2:
+        data = data[np.newaxis]
+    if data.shape[1:] != grid.shape:
+        raise ValueError(f"{path}: array of shape {data.shape[1:]} does not match grid {grid.name!r} {grid.shape}")
+    if descriptions is not None and len(descriptions) != data.shape[0]:
+        raise ValueError(f"{path}: {len(descriptions)} band descriptions for {data.shape[0]} bands")
+    profile: dict[str, Any] = {
+        "count": data.shape[0],
+        "height": grid.height,
+        "width": grid.width,
+        "dtype": data.dtype.name,
+        "crs": grid.crs,
+        "transform": grid.transform,
+        "nodata": nodata,
+        "compress": "deflate",
+    }
+    if data.dtype.kind == "f":
+        profile["predictor"] = 3
+    with atomic_path(path, suffix=".tif") as tmp:
+        if cog:
+            _write_cog(tmp, data, profile, descriptions, tags)
+        else:
+            profile.update(driver="GTiff", tiled=True, blockxsize=256, blockysize=256)
+            with rasterio.open(tmp, "w", **profile) as dst:
+                _fill(dst, data, descriptions, tags)
+
+
+def _fill(dst: Any, data: np.ndarray, descriptions: Sequence[str] | None, tags: Mapping[str, Any] | None) -> None:
+    dst.write(data)
+    if descriptions:
+        for band, text in enumerate(descriptions, start=1):
+            dst.set_band_description(band, text)
+    if tags:
+        dst.update_tags(**clean_tags(tags))
+
+
+def _write_cog(
+    tmp: Path,
+    data: np.ndarray,
+    profile: dict[str, Any],
+    descriptions: Sequence[str] | None,
+    tags: Mapping[str, Any] | None,
+) -> None:
+    # GDAL's COG driver writes by copying a finished dataset, so build it in memory first.
+    mem_profile = {k: v for k, v in profile.items() if k not in ("compress", "predictor")}
+    with rasterio.MemoryFile() as mem:
+        with mem.open(driver="GTiff", **mem_profile) as src:
+            _fill(src, data, descriptions, tags)
+        with mem.open() as src:
+            options = {"COMPRESS": "DEFLATE", "BLOCKSIZE": 256, "OVERVIEW_RESAMPLING": "AVERAGE"}
+            if "predictor" in profile:
+                options["PREDICTOR"] = "FLOATING_POINT"
+            rasterio.shutil.copy(src, tmp, driver="COG", **options)
+
+
+def read_raster(path: str | Path, grid: AreaGrid | None = None) -> np.ndarray:
+    """Read every band as float32 (NaN for nodata); check it lies on ``grid`` if given.
+
+    Raises:
+        ValueError: naming the file, if it is not on the expected grid.
+    """
+    with rasterio.open(path) as src:
+        if grid is not None:
+            same = (
+                src.crs == rasterio.crs.CRS.from_user_input(grid.crs)
+                and (src.height, src.width) == grid.shape
+                and src.transform.almost_equals(grid.transform, precision=1e-6)
+            )
+            if not same:
+                raise ValueError(
+                    f"{path}: not on grid {grid.name!r} ({grid.crs}, {grid.shape}, {tuple(grid.transform)[:6]}); "
+                    "delete it and rerun the workflow to rebuild it"
+                )
+        data = src.read(masked=True).astype(np.float32)
+        return data.filled(np.nan)
+
+
+def band_descriptions(path: str | Path) -> list[str]:
+    """The band descriptions of a raster."""
+    with rasterio.open(path) as src:
+        return [d or "" for d in src.descriptions]
+
+
+__all__ = [
+    "Resampling",
+    "atomic_path",
+    "band_descriptions",
+    "clean_tags",
+    "read_raster",
+    "write_json",
+    "write_raster",
+    "write_text_if_changed",
+]

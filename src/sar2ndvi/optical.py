@@ -1,0 +1,183 @@
+"""NDVI from optical imagery on an area grid: Sentinel-2 L1C (Earth Engine exports) and PlanetScope SR.
+
+NDVI = (NIR − red) / (NIR + red), float32 in [−1, 1], NaN where there is no valid observation
+(nodata, cloud, or a non-positive denominator). Rasters are resampled onto the area grid with GDAL
+(rasterio.warp): nearest neighbour, as in Kimura et al. (2023) for Planet's 3 m → 10 m.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.warp import Resampling, reproject, transform_bounds
+from rasterio.windows import Window, from_bounds
+
+from sar2ndvi.grid import AreaGrid
+
+# Earth Engine S2 system:index, e.g. 20170605T012651_20170605T012653_T54SUE
+_S2_NAME = re.compile(r"^(?P<date>\d{8})T(?P<time>\d{6})_\d{8}T\d{6}_T\w{5}")
+# PlanetScope scene id, e.g. 20170612_012345_0f22_3B_AnalyticMS_SR
+_PLANET_NAME = re.compile(r"^(?P<date>\d{8})_(?P<time>\d{6})(?:_\d+)?_(?P<sat>[0-9a-f]{4})_3B_AnalyticMS_SR")
+
+
+@dataclass(frozen=True)
+class OpticalScene:
+    """An optical scene file and its UTC acquisition time."""
+
+    path: Path
+    acquired: datetime
+
+    @property
+    def date_key(self) -> str:
+        """Acquisition date as ``YYYYMMDD`` (UTC)."""
+        return self.acquired.strftime("%Y%m%d")
+
+
+def parse_sentinel2_name(path: str | Path) -> OpticalScene:
+    """Acquisition time from an Earth Engine S2 file name ``YYYYMMDDTHHMMSS_YYYYMMDDTHHMMSS_Txxxxx*.tif``.
+
+    Raises:
+        ValueError: naming the file if the name does not follow that pattern.
+    """
+    path = Path(path)
+    match = _S2_NAME.match(path.name)
+    if not match:
+        raise ValueError(
+            f"{path}: not an Earth Engine Sentinel-2 file name (expected e.g. "
+            "20170605T012651_20170605T012653_T54SUE.tif); rename it or export it with its system:index"
+        )
+    return OpticalScene(path, datetime.strptime(match["date"] + match["time"], "%Y%m%d%H%M%S"))
+
+
+def parse_planet_name(path: str | Path) -> OpticalScene:
+    """Acquisition time from a PlanetScope file name ``YYYYMMDD_HHMMSS_xxxx_3B_AnalyticMS_SR*.tif``.
+
+    Raises:
+        ValueError: naming the file if the name does not follow that pattern.
+    """
+    path = Path(path)
+    match = _PLANET_NAME.match(path.name)
+    if not match:
+        raise ValueError(
+            f"{path}: not a PlanetScope 4-band surface reflectance file name (expected e.g. "
+            "20170612_012345_0f22_3B_AnalyticMS_SR.tif)"
+        )
+    return OpticalScene(path, datetime.strptime(match["date"] + match["time"], "%Y%m%d%H%M%S"))
+
+
+def ndvi_from_bands(red: np.ndarray, nir: np.ndarray) -> np.ndarray:
+    """NDVI from red and NIR reflectance (any common scale); NaN where either is NaN or red + NIR ≤ 0."""
+    red = np.asarray(red, dtype=np.float64)
+    nir = np.asarray(nir, dtype=np.float64)
+    total = red + nir
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ndvi = np.where(total > 0, (nir - red) / total, np.nan)
+    return np.clip(ndvi, -1.0, 1.0).astype(np.float32)
+
+
+def warp_bands(
+    path: str | Path, bands: list[int], grid: AreaGrid, resampling: Resampling, use_nodata: bool = True
+) -> np.ndarray:
+    """Bands of a raster resampled onto ``grid`` with GDAL; float32, NaN where nodata or outside.
+
+    ``use_nodata=False`` ignores the file's nodata value (GeoTIFF has one for all bands, and for
+    a band such as cloud probability that value can be a valid reading).
+
+    Raises:
+        ValueError: naming the file if it has no CRS or fewer bands than asked for.
+    """
+    with rasterio.open(path) as src:
+        if src.crs is None:
+            raise ValueError(f"{path}: raster has no CRS; it cannot be placed on grid {grid.name!r}")
+        if max(bands) > src.count:
+            raise ValueError(f"{path}: has {src.count} bands, band {max(bands)} was asked for")
+        # Read only the part of the scene under the grid (plus a margin for the resampling kernel).
+        left, bottom, right, top = transform_bounds(grid.crs, src.crs, *grid.bounds, densify_pts=21)
+        exact = from_bounds(left, bottom, right, top, src.transform)
+        col0, row0 = math.floor(exact.col_off) - 2, math.floor(exact.row_off) - 2
+        window = Window(col0, row0, math.ceil(exact.width) + 5, math.ceil(exact.height) + 5)
+        window = window.intersection(Window(0, 0, src.width, src.height)) if _overlaps(window, src) else None
+        out = np.full((len(bands), *grid.shape), np.nan, dtype=np.float32)
+        if window is None:
+            return out
+        data = src.read(bands, window=window).astype(np.float32)
+        nodata = src.nodata if use_nodata else None
+        if nodata is not None:
+            data[data == nodata] = np.nan
+        for i in range(len(bands)):
+            reproject(
+                source=data[i],
+                destination=out[i],
+                src_transform=src.window_transform(window),
+                src_crs=src.crs,
+                src_nodata=np.nan,
+                dst_nodata=np.nan,
+                dst_transform=grid.transform,
+                dst_crs=grid.crs,
+                resampling=resampling,
+            )
+    return out
+
+
+def _overlaps(window: Window, src) -> bool:
+    return (
+        window.col_off < src.width
+        and window.row_off < src.height
+        and window.col_off + window.width > 0
+        and window.row_off + window.height > 0
+    )
+
+
+def sentinel2_ndvi(path: str | Path, grid: AreaGrid, cloud_probability_max: float) -> np.ndarray:
+    """NDVI on ``grid`` from an S2 export with bands B4, B8 (TOA reflectance × 10,000) and s2cloudless probability.
+
+    Pixels whose cloud probability exceeds ``cloud_probability_max`` (percent) are NaN. Bands are
+    found by their descriptions, so exports with extra bands work.
+
+    Raises:
+        ValueError: naming the file if B4, B8 or probability is missing.
+    """
+    with rasterio.open(path) as src:
+        names = [d or "" for d in src.descriptions]
+    wanted = {}
+    for key in ("B4", "B8", "probability"):
+        if key not in names:
+            raise ValueError(
+                f"{path}: no band described as {key!r} (bands: {names}); export B4, B8 and the "
+                "s2cloudless 'probability' band"
+            )
+        wanted[key] = names.index(key) + 1
+    red, nir = warp_bands(path, [wanted["B4"], wanted["B8"]], grid, Resampling.nearest)
+    cloud = warp_bands(path, [wanted["probability"]], grid, Resampling.nearest, use_nodata=False)[0]
+    ndvi = ndvi_from_bands(red, nir)
+    ndvi[~(cloud <= cloud_probability_max)] = np.nan
+    return ndvi
+
+
+def planet_ndvi(path: str | Path, grid: AreaGrid, udm2_path: str | Path | None = None) -> np.ndarray:
+    """NDVI on ``grid`` from a PlanetScope 4-band SR scene (blue, green, red, NIR), 3 m → grid by nearest.
+
+    With a UDM2 mask (band 1 = clear), pixels that are not clear are NaN.
+    """
+    red, nir = warp_bands(path, [3, 4], grid, Resampling.nearest)
+    ndvi = ndvi_from_bands(red, nir)
+    if udm2_path is not None and Path(udm2_path).exists():
+        clear = warp_bands(udm2_path, [1], grid, Resampling.nearest, use_nodata=False)[0]
+        ndvi[~(clear == 1)] = np.nan
+    return ndvi
+
+
+def nearest_date(target: date, candidates: list[date], max_days: int) -> date | None:
+    """The candidate closest to ``target`` within ± ``max_days`` (earlier wins a tie), else None."""
+    best = None
+    for cand in sorted(candidates):
+        gap = abs((cand - target).days)
+        if gap <= max_days and (best is None or gap < abs((best - target).days)):
+            best = cand
+    return best

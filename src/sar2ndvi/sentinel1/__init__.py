@@ -1,0 +1,1 @@
+"""Sentinel-1 IW GRD: reading SAFE products, σ0 calibration with thermal-noise removal, geocoding."""

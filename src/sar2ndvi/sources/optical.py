@@ -1,0 +1,70 @@
+"""Listing Sentinel-2 and PlanetScope scenes in a folder (the demo archive or the user's files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from sar2ndvi.optical import parse_planet_name, parse_sentinel2_name
+
+OPTICAL_COLUMNS = ["date", "acquired", "id", "path", "mask_path"]
+
+
+def _in_period(table: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
+    if table.empty:
+        return pd.DataFrame(columns=OPTICAL_COLUMNS)
+    times = pd.to_datetime(table["acquired"])
+    keep = (times >= pd.Timestamp(start)) & (times < pd.Timestamp(end) + pd.Timedelta(days=1))
+    return table[keep].sort_values(["acquired", "id"], kind="stable").reset_index(drop=True)[OPTICAL_COLUMNS]
+
+
+def list_sentinel2(folder: str | Path, start: str, end: str) -> pd.DataFrame:
+    """Earth Engine S2 exports (``<system:index>.tif``) acquired on days ``start``..``end``.
+
+    Raises:
+        FileNotFoundError: if the folder does not exist.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: Sentinel-2 folder not found; set local.sentinel2 to your exports")
+    rows = []
+    for path in sorted(folder.glob("*.tif")):
+        scene = parse_sentinel2_name(path)
+        rows.append(
+            {
+                "date": scene.date_key,
+                "acquired": scene.acquired.isoformat(),
+                "id": path.stem,
+                "path": str(path.resolve()),
+                "mask_path": "",
+            }
+        )
+    return _in_period(pd.DataFrame(rows), start, end)
+
+
+def list_planet(folder: str | Path, start: str, end: str) -> pd.DataFrame:
+    """PlanetScope 4-band SR scenes (``*_3B_AnalyticMS_SR*.tif``) with their UDM2 masks where present.
+
+    Raises:
+        FileNotFoundError: if the folder does not exist.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: Planet folder not found; set local.planet to your PlanetScope scenes")
+    rows = []
+    for path in sorted(folder.rglob("*_3B_AnalyticMS_SR*.tif")):
+        if "udm" in path.stem.lower():
+            continue
+        scene = parse_planet_name(path)
+        udm2 = sorted(path.parent.glob(path.name.split("_3B_")[0] + "_3B_*udm2*.tif"))
+        rows.append(
+            {
+                "date": scene.date_key,
+                "acquired": scene.acquired.isoformat(),
+                "id": path.stem,
+                "path": str(path.resolve()),
+                "mask_path": str(udm2[0].resolve()) if udm2 else "",
+            }
+        )
+    return _in_period(pd.DataFrame(rows), start, end)

@@ -1,0 +1,175 @@
+"""Sentinel-1 IW GRD scene search and fetch for the demo archive and local folders."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+from shapely import wkt as shapely_wkt
+from shapely.geometry import box
+
+from sar2ndvi.sources.transfer import copy_verified
+
+GRANULE = re.compile(
+    r"^(?P<platform>S1[ABCD])_(?P<mode>IW)_(?P<type>GRD[HM])_1S(?P<pol>[DS][VH])_"
+    r"(?P<start>\d{8}T\d{6})_(?P<stop>\d{8}T\d{6})_(?P<orbit>\d{6})_(?P<take>[0-9A-F]{6})_(?P<uid>[0-9A-F]{4})$"
+)
+SCENE_COLUMNS = [
+    "scene",
+    "start",
+    "stop",
+    "platform",
+    "relative_orbit",
+    "absolute_orbit",
+    "flight_direction",
+    "url",
+    "bytes",
+    "md5",
+]
+
+
+def relative_orbit(platform: str, absolute_orbit: int) -> int:
+    """Relative orbit (track) from the absolute orbit number (ESA's offsets for S1A and S1B)."""
+    offsets = {"S1A": 73, "S1B": 27, "S1C": 172}
+    if platform not in offsets:
+        raise ValueError(f"no relative-orbit rule for platform {platform}")
+    return (absolute_orbit - offsets[platform]) % 175 + 1
+
+
+def parse_granule(name: str) -> dict:
+    """Fields of an ESA Sentinel-1 IW GRD product name.
+
+    Raises:
+        ValueError: if ``name`` is not an IW GRD product name.
+    """
+    match = GRANULE.match(name.removesuffix(".zip").removesuffix(".SAFE"))
+    if not match:
+        raise ValueError(
+            f"{name}: not a Sentinel-1 IW GRD product name "
+            "(e.g. S1A_IW_GRDH_1SDV_20170503T204512_20170503T204537_016419_01B3C5_1A2B)"
+        )
+    fields = match.groupdict()
+    fields["start"] = pd.Timestamp(fields["start"]).isoformat()
+    fields["stop"] = pd.Timestamp(fields["stop"]).isoformat()
+    fields["orbit"] = int(fields["orbit"])
+    fields["absolute_orbit"] = fields["orbit"]
+    return fields
+
+
+def filter_scenes(
+    table: pd.DataFrame,
+    start: str,
+    end: str,
+    flight_direction: str | None,
+    footprints: list | None = None,
+    study_box: tuple[float, float, float, float] | None = None,
+) -> pd.DataFrame:
+    """Scenes acquired on days ``start``..``end`` (inclusive, UTC), of the direction, covering the study box."""
+    times = pd.to_datetime(table["start"])
+    keep = (times >= pd.Timestamp(start)) & (times < pd.Timestamp(end) + pd.Timedelta(days=1))
+    if flight_direction:
+        keep &= table["flight_direction"].str.upper() == flight_direction.upper()
+    if footprints is not None and study_box is not None:
+        area = box(*study_box)
+        keep &= pd.Series([fp is None or fp.intersects(area) for fp in footprints], index=table.index)
+    out = table[keep].sort_values(["start", "scene"], kind="stable").reset_index(drop=True)
+    return out[SCENE_COLUMNS]
+
+
+def search_catalog(
+    catalog_path: str | Path,
+    start: str,
+    end: str,
+    flight_direction: str | None,
+    study_box: tuple[float, float, float, float],
+) -> pd.DataFrame:
+    """Scenes listed in an ASF-style JSON catalogue (the demo archive's ``sentinel1/catalog.json``).
+
+    ``url`` entries relative to the catalogue are resolved against its folder.
+    """
+    catalog_path = Path(catalog_path)
+    records = json.loads(catalog_path.read_text())
+    rows, footprints = [], []
+    for rec in records:
+        if rec.get("beamModeType", "IW") != "IW" or not str(rec.get("processingLevel", "GRD_HD")).startswith("GRD"):
+            continue
+        name = rec["sceneName"]
+        fields = parse_granule(name)
+        url = rec["url"]
+        if "://" not in url:
+            url = str((catalog_path.parent / url).resolve())
+        rows.append(
+            {
+                "scene": name,
+                "start": fields["start"],
+                "stop": fields["stop"],
+                "platform": rec.get("platform", fields["platform"]).replace("Sentinel-1", "S1"),
+                "relative_orbit": int(rec.get("pathNumber") or relative_orbit(fields["platform"], fields["orbit"])),
+                "absolute_orbit": int(rec.get("absoluteOrbit", fields["absolute_orbit"])),
+                "flight_direction": rec.get("flightDirection", "").upper(),
+                "url": url,
+                "bytes": int(rec["bytes"]) if rec.get("bytes") is not None else None,
+                "md5": rec.get("md5sum"),
+            }
+        )
+        footprints.append(shapely_wkt.loads(rec["wkt"]) if rec.get("wkt") else None)
+    if not rows:
+        return pd.DataFrame(columns=SCENE_COLUMNS)
+    return filter_scenes(pd.DataFrame(rows), start, end, flight_direction, footprints, study_box)
+
+
+def search_folder(
+    folder: str | Path, start: str, end: str, flight_direction: str | None, study_box: tuple[float, float, float, float]
+) -> pd.DataFrame:
+    """Scenes in a folder of GRD zips or ``.SAFE`` folders (the ``local`` source).
+
+    Direction and footprint come from each product's ``manifest.safe``.
+
+    Raises:
+        FileNotFoundError: if the folder does not exist.
+    """
+    from sar2ndvi.sentinel1.safe import open_product
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: Sentinel-1 folder not found; set local.sentinel1 to your products")
+    rows, footprints = [], []
+    for path in sorted([*folder.glob("S1*_IW_GRD*.zip"), *folder.glob("S1*_IW_GRD*.SAFE")]):
+        fields = parse_granule(path.name)
+        product = open_product(path)
+        info = product.info
+        rows.append(
+            {
+                "scene": path.name.removesuffix(".zip").removesuffix(".SAFE"),
+                "start": fields["start"],
+                "stop": fields["stop"],
+                "platform": fields["platform"],
+                "relative_orbit": relative_orbit(fields["platform"], fields["absolute_orbit"]),
+                "absolute_orbit": fields["absolute_orbit"],
+                "flight_direction": str(info.pass_direction).upper(),
+                "url": str(path.resolve()),
+                "bytes": path.stat().st_size if path.is_file() else None,
+                "md5": None,
+            }
+        )
+        footprints.append(getattr(product, "footprint", None))
+    if not rows:
+        return pd.DataFrame(columns=SCENE_COLUMNS)
+    return filter_scenes(pd.DataFrame(rows), start, end, flight_direction, footprints, study_box)
+
+
+def fetch_scene(record: dict, dest: str | Path) -> None:
+    """Bring one scene's product zip to ``dest``, verified against the listed size and MD5."""
+    url = str(record["url"])
+    if "://" in url:
+        raise ValueError(f"{record['scene']}: {url} is remote; the demo and local sources fetch only local files")
+    bytes_ = record.get("bytes")
+    md5 = record.get("md5")
+    copy_verified(
+        url,
+        dest,
+        None if pd.isna(bytes_) else int(bytes_),
+        None if (md5 is None or (isinstance(md5, float) and pd.isna(md5))) else str(md5),
+    )

@@ -1,0 +1,104 @@
+"""Farm masks from the real MAFF fude polygons of Ueda (Nagano), stored in the Tokyo datum."""
+
+import zipfile
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely.geometry import Point
+
+from sar2ndvi.farms import best_datum_transformer, farm_parcels, rasterize_parcels, read_fude
+from sar2ndvi.grid import AreaGrid
+
+FUDE = "fude_ueda_nagano_2023/54384129.geojson"
+
+
+@pytest.fixture(scope="module")
+def fude(real_data):
+    return read_fude(real_data / FUDE)
+
+
+@pytest.fixture(scope="module")
+def grid(fude):
+    parcels = farm_parcels(fude, [100, 200], "EPSG:32654")
+    x0, y0, x1, y1 = parcels.total_bounds
+    x0, y1 = np.floor(x0 / 10) * 10 - 50, np.ceil(y1 / 10) * 10 + 50
+    width, height = int((x1 - x0) // 10 + 10), int((y1 - y0) // 10 + 10)
+    return AreaGrid("ueda", "EPSG:32654", 10.0, float(x0), float(y1), width, height)
+
+
+def test_real_file_is_read_with_its_tokyo_datum(fude):
+    assert fude.crs.to_epsg() == 4301
+    assert len(fude) == 148
+    assert set(fude["land_type"]) == {100, 200}
+
+
+def test_land_type_filter_keeps_only_upland_fields(fude):
+    parcels = farm_parcels(fude, [200], "EPSG:32654")
+    assert len(parcels) == 97
+    assert list(parcels["parcel_id"]) == list(range(1, 98))
+
+
+def test_tokyo_datum_is_shifted_onto_maffs_own_jgd_points(fude):
+    """MAFF's point_lng/point_lat are JGD2011 points inside each parcel: after the datum shift every
+    reprojected polygon contains (or lies within metres of) its point; without it, hundreds of metres off."""
+    parcels = farm_parcels(fude, [100, 200], "EPSG:32654")
+    points = gpd.GeoSeries(gpd.points_from_xy(parcels["point_lng"], parcels["point_lat"]), crs=6668).to_crs(32654)
+    distance = np.array([p.distance(g) for p, g in zip(points, parcels.geometry, strict=True)])
+    assert distance.max() < 10.0
+    naive = fude.set_crs(6668, allow_override=True).to_crs(32654)
+    naive_distance = np.array([p.distance(g) for p, g in zip(points, naive.geometry, strict=True)])
+    assert np.median(naive_distance) > 200.0
+
+
+def test_datum_transformation_is_a_real_shift_not_ballpark():
+    transformer, accuracy = best_datum_transformer("EPSG:4301", "EPSG:32654")
+    assert "ballpark" not in transformer.description.lower()
+    assert accuracy is None or accuracy <= 10.0
+
+
+def test_mask_pixels_land_on_the_parcels_jgd_points(fude, grid):
+    parcels = farm_parcels(fude, [200], "EPSG:32654")
+    ids = rasterize_parcels(parcels, grid)
+    points = gpd.GeoSeries(gpd.points_from_xy(parcels["point_lng"], parcels["point_lat"]), crs=6668).to_crs(32654)
+    hits = 0
+    checked = 0
+    for pid, point, geom in zip(parcels["parcel_id"], points, parcels.geometry, strict=True):
+        # only points well inside their parcel: the datum shift is accurate to ~9 m
+        if geom.exterior.distance(point) < 15 or not geom.contains(point):
+            continue
+        col, row = ~grid.transform @ (point.x, point.y)
+        checked += 1
+        hits += ids[int(row), int(col)] == pid
+    assert checked >= 20
+    assert hits == checked
+
+
+def test_paddy_is_not_in_the_upland_mask(fude, grid):
+    upland = rasterize_parcels(farm_parcels(fude, [200], "EPSG:32654"), grid)
+    paddy = farm_parcels(fude, [100], "EPSG:32654")
+    for geom in paddy.geometry:
+        centre = geom.representative_point()
+        if geom.exterior.distance(centre) < 15:
+            continue
+        col, row = ~grid.transform @ (centre.x, centre.y)
+        assert upland[int(row), int(col)] == 0
+
+
+def test_zipped_fude_file_is_read(real_data, tmp_path):
+    archive = tmp_path / "fude.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.write(real_data / FUDE, "2023_202037.geojson")
+    assert len(read_fude(archive)) == 148
+
+
+def test_file_without_maff_attributes_is_refused(tmp_path):
+    path = tmp_path / "plain.geojson"
+    gpd.GeoDataFrame({"name": ["a"]}, geometry=[Point(138.5, 36.5).buffer(0.001)], crs=6668).to_file(path)
+    with pytest.raises(ValueError, match="missing attribute"):
+        read_fude(path)
+
+
+def test_missing_file_names_the_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"nowhere\.geojson"):
+        read_fude(tmp_path / "nowhere.geojson")

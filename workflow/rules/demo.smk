@@ -1,0 +1,11 @@
+rule demo_store:
+    output:
+        f"{DEMO_STORE}/STORE.json",
+    params:
+        config=lambda wildcards: {k: config[k] for k in ("study", "areas", "demo")},
+    log:
+        "logs/demo_store.log",
+    benchmark:
+        "results/benchmarks/demo_store.tsv"
+    script:
+        "../scripts/demo_store.py"

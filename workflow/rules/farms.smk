@@ -1,0 +1,31 @@
+rule farm_parcels:
+    input:
+        store=demo_store_flag("farms"),
+    output:
+        "results/farms/parcels.gpkg",
+    params:
+        source=lambda wildcards: (
+            f"{DEMO_STORE}/maff" if config["sources"]["farms"] == "demo" else config["local"].get("farms")
+        ),
+        land_types=config["farms"]["land_types"],
+        crs=config["study"]["crs"],
+    log:
+        "logs/farm_parcels.log",
+    benchmark:
+        "results/benchmarks/farm_parcels.tsv"
+    script:
+        "../scripts/farm_parcels.py"
+
+
+rule farm_mask:
+    input:
+        parcels="results/farms/parcels.gpkg",
+        grid="results/grid/{area}.json",
+    output:
+        "results/farms/{area}_mask.tif",
+    log:
+        "logs/farm_mask/{area}.log",
+    benchmark:
+        "results/benchmarks/farm_mask/{area}.tsv"
+    script:
+        "../scripts/farm_mask.py"

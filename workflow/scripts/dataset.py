@@ -1,0 +1,51 @@
+"""Paired SAR/NDVI samples of one training stage (pretrain, finetune, validation, test)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from sar2ndvi.dataset import PLAIN_SAR_CHANNELS, build_samples, exclusion_mask
+from sar2ndvi.grid import AreaGrid
+from sar2ndvi.io import atomic_path, read_raster, write_text_if_changed
+from sar2ndvi.regression import LinearFit
+from sar2ndvi.runlog import configure
+
+log = configure(snakemake.log[0])
+stage = snakemake.wildcards.stage
+p = snakemake.params
+study = AreaGrid.read(snakemake.input.study_grid)
+area = AreaGrid.read(snakemake.input.grid)
+parcel_ids = read_raster(snakemake.input.mask, study)[0]
+pairs = pd.DataFrame(p.pairs)
+transform = excluded = None
+tile = stride = None
+min_valid = 0.0
+if stage == "pretrain":
+    fit = LinearFit(**json.loads(open(snakemake.input.regression).read()))
+    transform = fit.apply
+    excluded = exclusion_mask(study, [AreaGrid.read(g) for g in snakemake.input.excluded_grids], buffer_px=10)
+    tile, stride, min_valid = p.tile_size, p.tile_stride, p.min_valid_fraction
+    log.info("pre-training targets: Planet ≈ %.3f · S2 + %.3f", fit.slope, fit.intercept)
+samples = build_samples(
+    snakemake.input.indexes,
+    snakemake.input.targets,
+    parcel_ids,
+    study,
+    area,
+    target_transform=transform,
+    excluded=excluded,
+    tile=tile,
+    stride=stride,
+    min_valid_fraction=min_valid,
+    channels=None if p.use_sar_indexes else PLAIN_SAR_CHANNELS,
+)
+kept = pairs.iloc[np.unique(samples["pair_index"])]
+with atomic_path(snakemake.output.data, suffix=".npz") as tmp:
+    with open(tmp, "wb") as handle:
+        np.savez(handle, **samples, scenes=pairs["scene"].to_numpy(str), ndvi_dates=pairs["ndvi_date"].to_numpy(str))
+write_text_if_changed(snakemake.output.pairs, pairs.to_csv(index=False))
+log.info(
+    "%s: %d samples of %s from %d of %d pairs, %.1f %% masked pixels",
+    stage, len(samples["x"]), samples["x"].shape[1:], len(kept), len(pairs), 100 * samples["mask"].mean(),
+)
