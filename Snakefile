@@ -1,7 +1,12 @@
 # sar2ndvi: Sentinel-1 SAR → NDVI of crop fields (Kimura et al. 2023), as a Snakemake workflow.
 # Usage: snakemake --cores 8 results/ndvi_test.tif      (see README.md)
 
+import sys
+from pathlib import Path
+
 from snakemake.utils import min_version, validate
+
+sys.path.insert(0, str(Path(workflow.basedir, "src")))
 
 min_version("9.0")
 

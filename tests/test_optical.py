@@ -23,8 +23,16 @@ GRID = AreaGrid("t", "EPSG:32654", 10.0, 276000.0, 4046000.0, 8, 6)
 def _write(path, bands, transform, crs="EPSG:32654", descriptions=None, dtype="uint16", nodata=0):
     bands = np.asarray(bands)
     with rasterio.open(
-        path, "w", driver="GTiff", count=bands.shape[0], height=bands.shape[1], width=bands.shape[2],
-        dtype=dtype, crs=crs, transform=transform, nodata=nodata,
+        path,
+        "w",
+        driver="GTiff",
+        count=bands.shape[0],
+        height=bands.shape[1],
+        width=bands.shape[2],
+        dtype=dtype,
+        crs=crs,
+        transform=transform,
+        nodata=nodata,
     ) as dst:
         dst.write(bands.astype(dtype))
         for i, text in enumerate(descriptions or [], start=1):

@@ -112,9 +112,7 @@ def to_grid_crs(frame: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
         "unknown" if accuracy is None else f"{accuracy:g}",
     )
     out = frame.copy()
-    out["geometry"] = shapely.transform(
-        np.asarray(frame.geometry.values), transformer.transform, interleaved=False
-    )
+    out["geometry"] = shapely.transform(np.asarray(frame.geometry.values), transformer.transform, interleaved=False)
     return out.set_crs(target, allow_override=True)
 
 

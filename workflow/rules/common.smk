@@ -1,6 +1,11 @@
+import os
+
 import pandas as pd
 
-from sar2ndvi.grid import grid_from_lonlat_box
+# Jobs import the sar2ndvi package from this checkout, also inside conda environments and on cluster nodes.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(Path(workflow.basedir, "src")), os.environ.get("PYTHONPATH")) if p
+)
 
 AREAS = list(config["areas"])
 STUDY_AREA = "pretrain"
@@ -56,8 +61,8 @@ def s1_record(wildcards):
 
 
 def optical_table(name):
-    checkpoint = {"sentinel2": checkpoints.s2_search, "planet": checkpoints.planet_search}[name]
-    return pd.read_csv(checkpoint.get().output.scenes, dtype={"date": str}, keep_default_na=False)
+    search = {"sentinel2": checkpoints.s2_search, "planet": checkpoints.planet_search}[name]
+    return pd.read_csv(search.get().output.scenes, dtype={"date": str}, keep_default_na=False)
 
 
 def optical_dates(name):
@@ -67,3 +72,56 @@ def optical_dates(name):
 def ndvi_path(name, date):
     folder = {"sentinel2": "results/s2/ndvi", "planet": "results/planet/ndvi"}[name]
     return f"{folder}/{date}.tif"
+
+
+def optical_files(name):
+    def files(wildcards):
+        rows = optical_table(name)
+        rows = rows[rows["date"] == wildcards.date]
+        return {"scenes": list(rows["path"]), "masks": [m for m in rows["mask_path"] if m]}
+
+    return files
+
+
+def regression_inputs(wildcards):
+    s2 = optical_dates("sentinel2")
+    planet = optical_dates("planet")
+    return {
+        "s2": [ndvi_path("sentinel2", d) for d in s2],
+        "planet": [ndvi_path("planet", d) for d in planet],
+    }
+
+
+def stage_pairs(stage):
+    """S1 scenes of the study period paired with the stage's NDVI dates."""
+    from sar2ndvi.pairing import pair_scenes
+
+    target = STAGE_TARGET[stage]
+    return pair_scenes(s1_scene_table(), optical_dates(target), config["pairing"]["max_days"])
+
+
+def dataset_inputs(wildcards):
+    stage = wildcards.stage
+    pairs = stage_pairs(stage)
+    area = STAGE_AREA[stage]
+    inputs = {
+        "indexes": [f"results/s1/indexes/{s}.tif" for s in pairs["scene"]],
+        "targets": [ndvi_path(STAGE_TARGET[stage], d) for d in pairs["ndvi_date"]],
+        "mask": f"results/farms/{STUDY_AREA}_mask.tif",
+        "study_grid": f"results/grid/{STUDY_AREA}.json",
+        "grid": f"results/grid/{area}.json",
+    }
+    if stage == "pretrain":
+        inputs["regression"] = "results/regression/s2_to_planet.json"
+        inputs["excluded_grids"] = ["results/grid/validation.json", "results/grid/test.json"]
+    return inputs
+
+
+def predict_inputs(wildcards):
+    return {
+        "model": "results/models/finetune.pt",
+        "indexes": [f"results/s1/indexes/{s}.tif" for s in s1_scenes()],
+        "mask": f"results/farms/{wildcards.area}_mask.tif",
+        "grid": f"results/grid/{wildcards.area}.json",
+        "study_grid": f"results/grid/{STUDY_AREA}.json",
+    }

@@ -7,5 +7,7 @@ rule demo_store:
         "logs/demo_store.log",
     benchmark:
         "results/benchmarks/demo_store.tsv"
+    conda:
+        "../../envs/sources.yaml"
     script:
         "../scripts/demo_store.py"

@@ -11,5 +11,7 @@ rule evaluate:
         "logs/evaluate.log",
     benchmark:
         "results/benchmarks/evaluate.tsv"
+    conda:
+        "../../envs/model.yaml"
     script:
         "../scripts/evaluate.py"

@@ -13,6 +13,8 @@ rule farm_parcels:
         "logs/farm_parcels.log",
     benchmark:
         "results/benchmarks/farm_parcels.tsv"
+    conda:
+        "../../envs/geo.yaml"
     script:
         "../scripts/farm_parcels.py"
 
@@ -27,5 +29,7 @@ rule farm_mask:
         "logs/farm_mask/{area}.log",
     benchmark:
         "results/benchmarks/farm_mask/{area}.tsv"
+    conda:
+        "../../envs/geo.yaml"
     script:
         "../scripts/farm_mask.py"

@@ -10,6 +10,8 @@ rule area_grid:
         "logs/area_grid/{area}.log",
     benchmark:
         "results/benchmarks/area_grid/{area}.tsv"
+    conda:
+        "../../envs/geo.yaml"
     script:
         "../scripts/area_grid.py"
 
@@ -29,5 +31,7 @@ rule dem:
         "logs/dem.log",
     benchmark:
         "results/benchmarks/dem.tsv"
+    conda:
+        "../../envs/geo.yaml"
     script:
         "../scripts/dem.py"

@@ -15,6 +15,8 @@ rule pretrain:
         "logs/pretrain.log",
     benchmark:
         "results/benchmarks/pretrain.tsv"
+    conda:
+        "../../envs/model.yaml"
     script:
         "../scripts/train.py"
 
@@ -35,18 +37,10 @@ rule finetune:
         "logs/finetune.log",
     benchmark:
         "results/benchmarks/finetune.tsv"
+    conda:
+        "../../envs/model.yaml"
     script:
         "../scripts/train.py"
-
-
-def predict_inputs(wildcards):
-    return {
-        "model": "results/models/finetune.pt",
-        "indexes": [f"results/s1/indexes/{s}.tif" for s in s1_scenes()],
-        "mask": f"results/farms/{wildcards.area}_mask.tif",
-        "grid": f"results/grid/{wildcards.area}.json",
-        "study_grid": f"results/grid/{STUDY_AREA}.json",
-    }
 
 
 # One job predicts every scene of an area: inference takes seconds, far less than starting a
@@ -66,5 +60,7 @@ rule predict:
         "logs/predict/{area}.log",
     benchmark:
         "results/benchmarks/predict/{area}.tsv"
+    conda:
+        "../../envs/model.yaml"
     script:
         "../scripts/predict.py"

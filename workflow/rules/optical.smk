@@ -12,6 +12,8 @@ checkpoint s2_search:
         "logs/s2_search.log",
     benchmark:
         "results/benchmarks/s2_search.tsv"
+    conda:
+        "../../envs/geo.yaml"
     script:
         "../scripts/optical_search.py"
 
@@ -30,17 +32,10 @@ checkpoint planet_search:
         "logs/planet_search.log",
     benchmark:
         "results/benchmarks/planet_search.tsv"
+    conda:
+        "../../envs/geo.yaml"
     script:
         "../scripts/optical_search.py"
-
-
-def optical_files(name):
-    def files(wildcards):
-        rows = optical_table(name)
-        rows = rows[rows["date"] == wildcards.date]
-        return {"scenes": list(rows["path"]), "masks": [m for m in rows["mask_path"] if m]}
-
-    return files
 
 
 rule s2_ndvi:
@@ -56,6 +51,8 @@ rule s2_ndvi:
         "logs/s2_ndvi/{date}.log",
     benchmark:
         "results/benchmarks/s2_ndvi/{date}.tsv"
+    conda:
+        "../../envs/geo.yaml"
     script:
         "../scripts/optical_ndvi.py"
 
@@ -73,17 +70,10 @@ rule planet_ndvi:
         "logs/planet_ndvi/{date}.log",
     benchmark:
         "results/benchmarks/planet_ndvi/{date}.tsv"
+    conda:
+        "../../envs/geo.yaml"
     script:
         "../scripts/optical_ndvi.py"
-
-
-def regression_inputs(wildcards):
-    s2 = optical_dates("sentinel2")
-    planet = optical_dates("planet")
-    return {
-        "s2": [ndvi_path("sentinel2", d) for d in s2],
-        "planet": [ndvi_path("planet", d) for d in planet],
-    }
 
 
 rule s2_planet_regression:
@@ -99,5 +89,7 @@ rule s2_planet_regression:
         "logs/s2_planet_regression.log",
     benchmark:
         "results/benchmarks/s2_planet_regression.tsv"
+    conda:
+        "../../envs/geo.yaml"
     script:
         "../scripts/s2_planet_regression.py"

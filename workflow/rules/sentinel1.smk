@@ -14,6 +14,8 @@ checkpoint s1_search:
         "logs/s1_search.log",
     benchmark:
         "results/benchmarks/s1_search.tsv"
+    conda:
+        "../../envs/sentinel1.yaml"
     script:
         "../scripts/s1_search.py"
 
@@ -31,6 +33,8 @@ rule s1_download:
         "logs/s1_download/{scene}.log",
     benchmark:
         "results/benchmarks/s1_download/{scene}.tsv"
+    conda:
+        "../../envs/sentinel1.yaml"
     script:
         "../scripts/s1_download.py"
 
@@ -48,6 +52,8 @@ rule s1_sigma0:
         "logs/s1_sigma0/{scene}.log",
     benchmark:
         "results/benchmarks/s1_sigma0/{scene}.tsv"
+    conda:
+        "../../envs/sentinel1.yaml"
     script:
         "../scripts/s1_sigma0.py"
 
@@ -62,5 +68,7 @@ rule sar_indexes:
         "logs/sar_indexes/{scene}.log",
     benchmark:
         "results/benchmarks/sar_indexes/{scene}.tsv"
+    conda:
+        "../../envs/geo.yaml"
     script:
         "../scripts/sar_indexes.py"

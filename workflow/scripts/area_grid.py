@@ -9,7 +9,9 @@ box = snakemake.params.box
 study = snakemake.params.study_box
 name = snakemake.wildcards.area
 inside = (
-    study["west"] <= box["west"] and box["east"] <= study["east"] and study["south"] <= box["south"]
+    study["west"] <= box["west"]
+    and box["east"] <= study["east"]
+    and study["south"] <= box["south"]
     and box["north"] <= study["north"]
 )
 if not inside:

@@ -47,5 +47,10 @@ with atomic_path(snakemake.output.data, suffix=".npz") as tmp:
 write_text_if_changed(snakemake.output.pairs, pairs.to_csv(index=False))
 log.info(
     "%s: %d samples of %s from %d of %d pairs, %.1f %% masked pixels",
-    stage, len(samples["x"]), samples["x"].shape[1:], len(kept), len(pairs), 100 * samples["mask"].mean(),
+    stage,
+    len(samples["x"]),
+    samples["x"].shape[1:],
+    len(kept),
+    len(pairs),
+    100 * samples["mask"].mean(),
 )

@@ -20,7 +20,14 @@ for scene in snakemake.input.scenes:
     fill = np.isnan(mosaic) & np.isfinite(ndvi)
     mosaic[fill] = ndvi[fill]
 write_raster(
-    snakemake.output[0], mosaic, grid, ["NDVI"], {"sensor": kind, "date": snakemake.wildcards.date,
-                                                  "scenes": [s.rsplit("/", 1)[-1] for s in snakemake.input.scenes]}
+    snakemake.output[0],
+    mosaic,
+    grid,
+    ["NDVI"],
+    {
+        "sensor": kind,
+        "date": snakemake.wildcards.date,
+        "scenes": [s.rsplit("/", 1)[-1] for s in snakemake.input.scenes],
+    },
 )
 log.info("%s %s: %.1f %% of the study grid observed", kind, snakemake.wildcards.date, 100 * np.isfinite(mosaic).mean())

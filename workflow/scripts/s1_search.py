@@ -19,5 +19,10 @@ if table.empty:
         f"in {folder}; check the areas, the dates and sentinel1.flight_direction"
     )
 write_text_if_changed(snakemake.output.scenes, table.to_csv(index=False))
-log.info("%d scenes, %s to %s, relative orbits %s", len(table), table["start"].min(), table["start"].max(),
-         sorted(set(table["relative_orbit"])))
+log.info(
+    "%d scenes, %s to %s, relative orbits %s",
+    len(table),
+    table["start"].min(),
+    table["start"].max(),
+    sorted(set(table["relative_orbit"])),
+)

@@ -39,7 +39,13 @@ if not xs:
     )
 fit = fit_linear(np.concatenate(xs), np.concatenate(ys), n_pairs=len(used))
 write_json(snakemake.output[0], fit.to_dict())
-log.info("Planet ≈ %.4f · S2 + %.4f (r² %.3f, %d pixels from %d date pairs)", fit.slope, fit.intercept, fit.r2,
-         fit.n_pixels, fit.n_pairs)
+log.info(
+    "Planet ≈ %.4f · S2 + %.4f (r² %.3f, %d pixels from %d date pairs)",
+    fit.slope,
+    fit.intercept,
+    fit.r2,
+    fit.n_pixels,
+    fit.n_pairs,
+)
 for pair in used:
     log.info("pair %s", pair)

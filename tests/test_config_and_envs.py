@@ -1,0 +1,86 @@
+"""The configuration is validated by its schema, and the conda environments match the pip pins."""
+
+import copy
+import re
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+from sar2ndvi.grid import grid_from_lonlat_box
+
+
+@pytest.fixture(scope="module")
+def config(repo):
+    return yaml.safe_load((repo / "config" / "config.yaml").read_text())
+
+
+def _validate(repo, config):
+    validate(config, str(repo / "config" / "schema.yaml"))
+    return config
+
+
+def test_default_config_is_the_papers_tsumagoi_study(repo, config):
+    checked = _validate(repo, copy.deepcopy(config))
+    assert checked["study"] == {"crs": "EPSG:32654", "resolution": 10, "start": "2017-05-01", "end": "2017-11-30"}
+    assert checked["areas"]["train"] == {"west": 138.499, "south": 36.524, "east": 138.506, "north": 36.530}
+    assert checked["areas"]["validation"] == {"west": 138.472, "south": 36.508, "east": 138.483, "north": 36.515}
+    assert checked["areas"]["test"] == {"west": 138.483, "south": 36.538, "east": 138.493, "north": 36.544}
+    assert set(checked["sources"].values()) == {"demo"}
+
+
+def test_pretraining_area_contains_the_others(config):
+    outer = grid_from_lonlat_box("pretrain", **config["areas"]["pretrain"])
+    for name in ("train", "validation", "test"):
+        outer.window_of(grid_from_lonlat_box(name, **config["areas"][name]))
+
+
+def test_schema_fills_defaults_for_a_minimal_config(repo, config):
+    minimal = _validate(repo, {"areas": copy.deepcopy(config["areas"])})
+    assert minimal["sentinel1"]["negative"] == "clip"
+    assert minimal["model"]["family"] == "pix2pix"
+    assert minimal["sources"]["sentinel1"] == "demo"
+
+
+def test_schema_rejects_an_unknown_source(repo, config):
+    bad = copy.deepcopy(config)
+    bad["sources"]["sentinel1"] = "copernicus-hub"
+    with pytest.raises(Exception, match="copernicus-hub"):
+        _validate(repo, bad)
+
+
+def test_schema_rejects_a_misspelt_key(repo, config):
+    bad = copy.deepcopy(config)
+    bad["model"]["epochs_pretrain"] = 3
+    with pytest.raises(Exception, match="epochs_pretrain"):
+        _validate(repo, bad)
+
+
+def _pip_pins(repo):
+    pins = {}
+    for line in (repo / "requirements.txt").read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9_.-]+)==(\S+)$", line.strip())
+        if match:
+            pins[match[1].lower().replace("_", "-")] = match[2]
+    return pins
+
+
+def test_conda_environments_pin_the_same_versions_as_requirements(repo):
+    pins = _pip_pins(repo)
+    conda_names = {"pyyaml": "pyyaml", "gdal": None}
+    checked = 0
+    for env_file in sorted((repo / "envs").glob("*.yaml")):
+        env = yaml.safe_load(env_file.read_text())
+        for dep in env["dependencies"]:
+            entries = dep["pip"] if isinstance(dep, dict) else [dep]
+            for entry in entries:
+                match = re.match(r"^([A-Za-z0-9_.-]+)\s*=+\s*(\S+)$", entry)
+                if not match or match[1] == "python":
+                    continue
+                name = conda_names.get(match[1].lower(), match[1].lower())
+                if name is None:
+                    continue
+                assert name in pins, f"{env_file.name}: {name} is not pinned in requirements.txt"
+                assert pins[name] == match[2], f"{env_file.name}: {name}={match[2]}, requirements.txt {pins[name]}"
+                checked += 1
+    assert checked > 30

@@ -1,0 +1,110 @@
+"""End to end: the whole workflow on a small demo world, offline, then nothing left to do."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+import yaml
+
+from sar2ndvi.grid import AreaGrid
+
+pytestmark = pytest.mark.slow
+
+SMALL_CONFIG = {
+    "study": {"start": "2017-06-01", "end": "2017-08-15"},
+    "areas": {
+        "pretrain": {"west": 138.470, "south": 36.505, "east": 138.510, "north": 36.548},
+        "train": {"west": 138.499, "south": 36.524, "east": 138.506, "north": 36.530},
+        "validation": {"west": 138.472, "south": 36.508, "east": 138.483, "north": 36.515},
+        "test": {"west": 138.483, "south": 36.538, "east": 138.493, "north": 36.544},
+    },
+    "demo": {"seed": 7, "store": "resources/demo", "planet_dates": 14, "margin_m": 600},
+    "model": {"pretrain_epochs": 1, "finetune_epochs": 2, "base_filters": 8, "batch_size": 4},
+}
+
+
+def _snakemake(repo: Path, workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(repo / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(workdir / "config.yaml"),
+        "--cores",
+        "2",
+        *args,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=1800)
+
+
+@pytest.fixture(scope="module")
+def run(repo, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("workflow")
+    # Configs given on the command line are merged over config/config.yaml.
+    (workdir / "config.yaml").write_text(yaml.safe_dump(SMALL_CONFIG))
+    result = _snakemake(repo, workdir, "results/ndvi_test.tif", "results/metrics.json")
+    assert result.returncode == 0, result.stderr[-6000:]
+    return workdir
+
+
+def test_ndvi_test_is_on_the_test_grid_with_one_band_per_acquisition(run):
+    grid = AreaGrid.read(run / "results/grid/test.json")
+    scenes = pd.read_csv(run / "results/s1/scenes.csv")
+    with rasterio.open(run / "results/ndvi_test.tif") as src:
+        assert src.crs.to_epsg() == 32654
+        assert src.res == (10.0, 10.0)
+        assert src.transform == grid.transform and (src.height, src.width) == grid.shape
+        assert src.count == len(scenes) > 0
+        times = [pd.Timestamp(d) for d in src.descriptions]
+        assert times == sorted(times)
+        assert [t.isoformat() for t in times] == [pd.Timestamp(s).isoformat() for s in scenes["start"]]
+        data = src.read()
+    farm = rasterio.open(run / "results/farms/test_mask.tif").read(1) > 0
+    assert farm.any() and (~farm).any()
+    assert np.isnan(data[:, ~farm]).all()
+    values = data[:, farm]
+    assert np.isfinite(values).mean() > 0.95
+    assert np.nanmin(values) >= -1 and np.nanmax(values) <= 1
+
+
+def test_metrics_report_the_model_and_a_trivial_baseline(run):
+    metrics = json.loads((run / "results/metrics.json").read_text())
+    for key in ("mse", "mae", "rmse"):
+        assert metrics["model"][key] >= 0
+        assert metrics["baselines"]["training_mean"][key] >= 0
+    assert metrics["model"]["rmse"] == pytest.approx(np.sqrt(metrics["model"]["mse"]), rel=1e-5)
+    assert metrics["pairs"] > 0 and metrics["pixels"] > 0
+
+
+def test_sigma0_is_linear_power_on_the_study_grid(run):
+    grid = AreaGrid.read(run / "results/grid/pretrain.json")
+    products = sorted((run / "results/s1/sigma0").glob("*.tif"))
+    with rasterio.open(products[0]) as src:
+        assert src.transform == grid.transform and src.count == 2
+        vv, vh = src.read()
+    # typical C-band backscatter of farmland and forest: VV −20…−3 dB, VH below VV
+    assert -20 < 10 * np.log10(np.nanmedian(vv)) < -3
+    assert np.nanmedian(vh) < np.nanmedian(vv)
+
+
+def test_a_second_run_has_nothing_to_do(run, repo):
+    result = _snakemake(repo, run, "results/ndvi_test.tif", "results/metrics.json", "--dry-run")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_every_job_left_a_log_and_a_benchmark(run):
+    logs = list((run / "logs").rglob("*.log"))
+    benchmarks = list((run / "results/benchmarks").rglob("*.tsv"))
+    assert len(logs) > 10 and len(benchmarks) == len(logs)
