@@ -3,6 +3,7 @@ rule demo_store:
         f"{DEMO_STORE}/STORE.json",
     params:
         config=lambda wildcards: {k: config[k] for k in ("study", "areas", "demo")},
+    threads: 1
     log:
         "logs/demo_store.log",
     benchmark:

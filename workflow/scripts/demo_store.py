@@ -11,7 +11,7 @@ log = configure(snakemake.log[0])
 out = Path(snakemake.output[0]).parent
 spec = DemoSpec.from_config(snakemake.params.config)
 started = time.perf_counter()
-build_demo_store(spec, out)
+build_demo_store(spec, out, workers=snakemake.threads)
 files = sorted(p for p in out.rglob("*") if p.is_file() and p.name != "STORE.json")
 log.info("demo world with %d files written to %s in %.1f s", len(files), out, time.perf_counter() - started)
 write_json(

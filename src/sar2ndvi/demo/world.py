@@ -1,0 +1,330 @@
+"""The physical model behind the demo: terrain, parcels, cabbage phenology, soil moisture, σ0, reflectance.
+
+Everything is a deterministic function of the seed and of map coordinates (EPSG:32654 metres), so
+every sensor (3 m Planet, 10 m Sentinel-2, Sentinel-1 radar geometry) sees the same world.
+
+- Terrain: orthometric (EGM96) heights of about 1,000–1,450 m, rising toward Mt Asama in the south-east.
+- Parcels: a jittered grid of rectangular fields of 0.5–1.5 ha turned by a few degrees, 6 m roads
+  between them; most are cabbage (upland fields, MAFF land_type 200), some paddy (land_type 100),
+  forest blocks around the farmland.
+- Cabbage: per parcel one or two crops a season; NDVI rises logistically from bare soil (0.15–0.22)
+  after transplanting to a peak of 0.75–0.9 and falls at harvest, 60–85 days later.
+- σ0 (linear power): water-cloud model (Attema & Ulaby 1978) of the canopy, σ0 = A·V·cosθ·(1 − γ²)
+  + γ²·σ0_soil with γ² = exp(−2·B·V / cosθ), V the canopy water content (kg/m²) derived from NDVI, θ
+  the local incidence angle (terrain slope included) and σ0_soil linear in soil moisture (dB).
+- Reflectance: surface red from the vegetated fraction, NIR from red and NDVI; Sentinel-2 L1C top of
+  atmosphere adds path radiance (more in red), and clouds; PlanetScope has its own NDVI scale.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cached_property
+
+import numpy as np
+from rasterio import features
+from scipy.ndimage import map_coordinates
+from shapely import affinity
+from shapely.geometry import box
+
+from sar2ndvi.grid import AreaGrid, grid_from_lonlat_box
+
+GEOID_UNDULATION_M = 39.5  # EGM96 geoid above the WGS 84 ellipsoid around Tsumagoi, metres
+
+# water-cloud parameters (A, B) per polarisation and soil backscatter (dB = a + b·mv)
+WCM = {"VV": (0.12, 0.14), "VH": (0.025, 0.11)}
+SOIL_DB = {"VV": (-17.0, 30.0), "VH": (-25.0, 30.0)}
+FOREST_DB = {"VV": -7.8, "VH": -13.2}
+BUILT_DB = {"VV": -6.0, "VH": -14.0}
+CROP, PADDY, FOREST = 1, 2, 3
+
+
+@dataclass(frozen=True)
+class DemoSpec:
+    """What the demo world covers and how often each sensor sees it."""
+
+    seed: int = 2017
+    areas: dict = field(default_factory=dict)
+    crs: str = "EPSG:32654"
+    resolution: float = 10.0
+    start: str = "2017-05-01"
+    end: str = "2017-11-30"
+    tracks: tuple = ((46, 35.0), (119, 42.0))
+    s1_repeat_days: int = 12
+    s2_revisit_days: int = 5
+    s2_cloudy_fraction: float = 0.4
+    planet_dates: int = 42
+    margin_m: float = 1500.0
+
+    @classmethod
+    def from_config(cls, config: dict) -> DemoSpec:
+        """From the workflow configuration (keys ``study``, ``areas``, ``demo``)."""
+        demo = config.get("demo", {})
+        study = config.get("study", {})
+        tracks = demo.get("s1_tracks") or [
+            {"relative_orbit": 46, "platform_incidence_deg": 35.0},
+            {"relative_orbit": 119, "platform_incidence_deg": 42.0},
+        ]
+        return cls(
+            seed=int(demo.get("seed", 2017)),
+            areas={k: dict(v) for k, v in config["areas"].items()},
+            crs=study.get("crs", "EPSG:32654"),
+            resolution=float(study.get("resolution", 10)),
+            start=str(study.get("start", "2017-05-01")),
+            end=str(study.get("end", "2017-11-30")),
+            tracks=tuple((int(t["relative_orbit"]), float(t["platform_incidence_deg"])) for t in tracks),
+            s1_repeat_days=int(demo.get("s1_repeat_days", 12)),
+            s2_revisit_days=int(demo.get("s2_revisit_days", 5)),
+            s2_cloudy_fraction=float(demo.get("s2_cloudy_fraction", 0.4)),
+            planet_dates=int(demo.get("planet_dates", 42)),
+            margin_m=float(demo.get("margin_m", 1500.0)),
+        )
+
+    @property
+    def first_day(self) -> date:
+        return date.fromisoformat(self.start)
+
+    @property
+    def last_day(self) -> date:
+        return date.fromisoformat(self.end)
+
+
+def _smooth_field(rng: np.random.Generator, n: int, scale_m: tuple[float, float]):
+    """A smooth random field f(x, y) in about [−1, 1]: a sum of random plane waves."""
+    k = 2 * np.pi / rng.uniform(*scale_m, n)
+    angle = rng.uniform(0, 2 * np.pi, n)
+    phase = rng.uniform(0, 2 * np.pi, n)
+    kx, ky = k * np.cos(angle), k * np.sin(angle)
+
+    def f(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, np.float64)[..., None]
+        y = np.asarray(y, np.float64)[..., None]
+        return np.sin(kx * x + ky * y + phase).sum(-1) * math.sqrt(2.0 / n)
+
+    return f
+
+
+class World:
+    """The demo world of a :class:`DemoSpec`."""
+
+    def __init__(self, spec: DemoSpec) -> None:
+        self.spec = spec
+        self.rng = np.random.default_rng(spec.seed)
+        boxes = list(spec.areas.values())
+        union = grid_from_lonlat_box(
+            "union",
+            min(b["west"] for b in boxes),
+            min(b["south"] for b in boxes),
+            max(b["east"] for b in boxes),
+            max(b["north"] for b in boxes),
+            spec.crs,
+            spec.resolution,
+        )
+        pad = math.ceil(spec.margin_m / spec.resolution)
+        self.extent = AreaGrid(
+            "demo",
+            spec.crs,
+            spec.resolution,
+            union.x_min - pad * spec.resolution,
+            union.y_max + pad * spec.resolution,
+            union.width + 2 * pad,
+            union.height + 2 * pad,
+        )
+        self.area_grids = {
+            k: grid_from_lonlat_box(k, crs=spec.crs, resolution=spec.resolution, **v) for k, v in spec.areas.items()
+        }
+        self._bumps = [
+            (
+                self.rng.uniform(*self._xrange()),
+                self.rng.uniform(*self._yrange()),
+                self.rng.uniform(400, 1500),
+                self.rng.uniform(-60, 120),
+            )
+            for _ in range(12)
+        ]
+        self._texture = _smooth_field(self.rng, 24, (40.0, 200.0))
+        self._texture_cache: dict = {}
+        self._cloud = _smooth_field(self.rng, 32, (800.0, 4000.0))
+        self._rain = self._rain_series()
+        self._make_parcels()
+
+    def _xrange(self) -> tuple[float, float]:
+        west, _, east, _ = self.extent.bounds
+        return west, east
+
+    def _yrange(self) -> tuple[float, float]:
+        _, south, _, north = self.extent.bounds
+        return south, north
+
+    # terrain ---------------------------------------------------------------------------------
+    def orthometric_height(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Height above the EGM96 geoid (m) at EPSG:32654 coordinates."""
+        x = np.asarray(x, np.float64)
+        y = np.asarray(y, np.float64)
+        cx = 0.5 * sum(self._xrange())
+        cy = 0.5 * sum(self._yrange())
+        # regional rise toward the south-east (Mt Asama), about 35 m per km
+        h = 1200.0 + 0.025 * (x - cx) - 0.025 * (y - cy)
+        for bx, by, radius, amplitude in self._bumps:
+            h = h + amplitude * np.exp(-((x - bx) ** 2 + (y - by) ** 2) / (2 * radius**2))
+        return h
+
+    def ellipsoidal_height(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Height above the WGS 84 ellipsoid (m)."""
+        return self.orthometric_height(x, y) + GEOID_UNDULATION_M
+
+    # parcels ---------------------------------------------------------------------------------
+    def _make_parcels(self) -> None:
+        rng = self.rng
+        west, south, east, north = self.extent.bounds
+        angle = rng.uniform(-12, 12)
+        cx, cy = 0.5 * (west + east), 0.5 * (south + north)
+        farm_zone = [g.bounds for g in self.area_grids.values() if g.name != "pretrain"]
+        polygons, kinds = [], []
+        span = max(east - west, north - south) * 0.75
+        y = cy - span
+        while y < cy + span:
+            depth = rng.uniform(70, 120)
+            x = cx - span
+            while x < cx + span:
+                width = rng.uniform(70, 130)
+                cell = affinity.rotate(box(x + 3, y + 3, x + width - 3, y + depth - 3), angle, origin=(cx, cy))
+                px, py = cell.centroid.x, cell.centroid.y
+                if west - 200 < px < east + 200 and south - 200 < py < north + 200:
+                    near_farms = any(b[0] - 600 < px < b[2] + 600 and b[1] - 600 < py < b[3] + 600 for b in farm_zone)
+                    p_crop = 0.85 if near_farms else 0.35
+                    u = rng.random()
+                    kind = CROP if u < p_crop else (PADDY if u < p_crop + 0.05 else FOREST)
+                    polygons.append(cell)
+                    kinds.append(kind)
+                x += width
+            y += depth
+        self.polygons = polygons
+        self.kinds = np.array(kinds)
+        n = len(polygons)
+        doy0 = rng.uniform(118, 175, n)
+        length1 = rng.uniform(60, 85, n)
+        second = rng.random(n) < 0.45
+        gap = rng.uniform(8, 25, n)
+        self.crop = {
+            "plant1": doy0,
+            "harvest1": doy0 + length1,
+            "plant2": np.where(second, doy0 + length1 + gap, np.inf),
+            "harvest2": np.where(second, doy0 + length1 + gap + rng.uniform(60, 80, n), np.inf),
+            "peak": rng.uniform(0.75, 0.9, n),
+            "bare": rng.uniform(0.15, 0.22, n),
+            "rate": rng.uniform(0.10, 0.16, n),
+            "roughness": rng.uniform(-1.0, 1.0, n),
+            "wetness": rng.uniform(-0.04, 0.04, n),
+        }
+
+    def parcel_index(self, grid: AreaGrid) -> np.ndarray:
+        """Parcel index + 1 per pixel of ``grid`` (0 = road or built-up), from the pixel centre."""
+        shapes = [(p, i + 1) for i, p in enumerate(self.polygons)]
+        return features.rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0, dtype="int32")
+
+    # time series -----------------------------------------------------------------------------
+    def _rain_series(self) -> np.ndarray:
+        days = (self.spec.last_day - self.spec.first_day).days + 31
+        rain = (self.rng.random(days) < 0.3) * self.rng.exponential(12.0, days)
+        mv = np.zeros(days)
+        level = 0.22
+        for d in range(days):
+            level = 0.15 + (level - 0.15) * 0.85 + 0.004 * rain[d]
+            mv[d] = min(level, 0.42)
+        return mv
+
+    def soil_moisture(self, day: date) -> float:
+        """Volumetric soil moisture (m³/m³) of the region on ``day``."""
+        index = (day - self.spec.first_day).days + 15
+        return float(self._rain[int(np.clip(index, 0, len(self._rain) - 1))])
+
+    def parcel_ndvi(self, day: date) -> np.ndarray:
+        """Surface NDVI of each parcel on ``day``."""
+        doy = day.timetuple().tm_yday
+        c = self.crop
+        ndvi = np.array(c["bare"])
+        for plant, harvest in (("plant1", "harvest1"), ("plant2", "harvest2")):
+            growing = (doy >= c[plant]) & (doy < c[harvest])
+            level = c["bare"] + (c["peak"] - c["bare"]) / (1 + np.exp(-c["rate"] * (doy - c[plant] - 30)))
+            ndvi = np.where(growing, level, ndvi)
+        season = 0.06 * math.sin(2 * math.pi * (doy - 110) / 365)
+        ndvi = np.where(self.kinds == FOREST, 0.80 + season, ndvi)
+        paddy = np.clip(0.2 + 0.65 / (1 + np.exp(-0.08 * (doy - 175))) - 0.6 * (doy > 265), 0.1, 0.85)
+        return np.where(self.kinds == PADDY, paddy, ndvi)
+
+    def ndvi(self, day: date, grid: AreaGrid, index: np.ndarray | None = None) -> np.ndarray:
+        """Surface NDVI on ``grid`` (roads and built-up 0.12), with mild within-field texture."""
+        index = self.parcel_index(grid) if index is None else index
+        per_parcel = np.r_[0.12, self.parcel_ndvi(day)]
+        texture = self._texture_on(grid)
+        return np.clip(per_parcel[index] + np.where(index > 0, texture, 0.0), -0.1, 0.95).astype(np.float32)
+
+    def _texture_on(self, grid: AreaGrid) -> np.ndarray:
+        key = (grid.x_min, grid.y_max, grid.resolution, grid.width, grid.height)
+        if key not in self._texture_cache:
+            xs, ys = grid.pixel_centres()
+            self._texture_cache[key] = 0.025 * self._texture(xs, ys)
+        return self._texture_cache[key]
+
+    # radar -----------------------------------------------------------------------------------
+    def sigma0(self, day: date, index: np.ndarray, ndvi: np.ndarray, cos_local: np.ndarray, pol: str) -> np.ndarray:
+        """σ0 (linear power) by the water-cloud model, for pixels with parcel ``index``, surface ``ndvi``
+        and cosine of the local incidence angle ``cos_local``."""
+        cos_local = np.clip(cos_local, 0.15, 1.0)
+        kinds = np.r_[0, self.kinds][index]
+        water = np.clip(ndvi - 0.15, 0.0, None) * 5.0  # kg/m²
+        a, b = WCM[pol]
+        soil_a, soil_b = SOIL_DB[pol]
+        mv = self.soil_moisture(day) + np.r_[0.0, self.crop["wetness"]][index]
+        rough = np.r_[0.0, self.crop["roughness"]][index]
+        theta_deg = np.degrees(np.arccos(cos_local))
+        soil = 10 ** ((soil_a + soil_b * mv + 1.5 * rough - 0.2 * (theta_deg - 38.0)) / 10)
+        gamma2 = np.exp(-2 * b * water / cos_local)
+        canopy = a * water * cos_local * (1 - gamma2) + gamma2 * soil
+        forest = 10 ** ((FOREST_DB[pol] + 2.5 * (cos_local - 0.78)) / 10)
+        built = 10 ** (BUILT_DB[pol] / 10)
+        out = np.where(kinds == FOREST, forest, canopy)
+        return np.where(index == 0, built, out).astype(np.float32)
+
+    # optical ---------------------------------------------------------------------------------
+    @staticmethod
+    def surface_reflectance(ndvi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Surface red and NIR reflectance (0–1) with the given NDVI."""
+        ndvi = np.clip(ndvi, -0.2, 0.95)
+        fraction = np.clip((ndvi - 0.15) / 0.75, 0.0, 1.0)
+        red = 0.11 - 0.075 * fraction
+        nir = red * (1 + ndvi) / (1 - ndvi)
+        return red, nir
+
+    @staticmethod
+    def planet_ndvi(ndvi: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """PlanetScope surface NDVI: its own spectral response puts it on another scale than S2's."""
+        return np.clip(0.86 * ndvi + 0.07 + noise, -0.2, 0.95)
+
+    def cloud_probability(self, day: date, x: np.ndarray, y: np.ndarray, cover: float) -> np.ndarray:
+        """s2cloudless-like cloud probability (0–100) on ``day`` with a cloud fraction of about ``cover``."""
+        if cover <= 0:
+            return np.zeros(np.shape(x))
+        shift = day.toordinal() * 977.0
+        # clouds are kilometres wide: evaluate every 4th pixel and interpolate
+        coarse = self._cloud(np.asarray(x)[::4, ::4] + shift, np.asarray(y)[::4, ::4] - 0.6 * shift)
+        rows, cols = np.shape(x)
+        rr, cc = np.meshgrid(np.arange(rows) / 4.0, np.arange(cols) / 4.0, indexing="ij")
+        field = map_coordinates(coarse, [rr, cc], order=1, mode="nearest")
+        threshold = np.quantile(field, 1 - cover) if np.size(field) > 10 else 0.0
+        return 100.0 / (1 + np.exp(-(field - threshold) * 12))
+
+    def days(self, step: int, offset: int = 0) -> list[date]:
+        """Days from the study start (plus ``offset``) every ``step`` days until the study end."""
+        out, day = [], self.spec.first_day + timedelta(days=offset)
+        while day <= self.spec.last_day:
+            out.append(day)
+            day += timedelta(days=step)
+        return out
+
+    @cached_property
+    def crop_polygons(self) -> list[int]:
+        return [i for i, k in enumerate(self.kinds) if k == CROP]

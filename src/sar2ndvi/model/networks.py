@@ -1,0 +1,128 @@
+"""Generator and discriminator networks.
+
+- :class:`UNetGenerator`: the pix2pix U-Net (Isola et al. 2017): 4×4 stride-2 convolutions with
+  LeakyReLU(0.2) down, 4×4 transposed convolutions with ReLU up, batch norm, dropout 0.5 in the
+  innermost decoder layers, skip connections, Tanh output = NDVI in [−1, 1].
+- :class:`PatchDiscriminator`: the pix2pix PatchGAN on (SAR channels, NDVI); with ``n_layers=2`` its
+  receptive field is 34 px, suited to areas of 60–100 px (the reference 70 px would see a whole crop).
+- :class:`Sen12tpUNet`: Roßberg & Schmitt's U-Net: double 3×3 conv + BN + ReLU blocks, max pooling,
+  bilinear upsampling (no checkerboard artefacts), sigmoid output ŷ mapped to NDVI by 2(ŷ − 0.5).
+
+Inputs of any size are padded (edge replication) to a multiple of 2**depth and cropped back.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+def _pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple[int, int]]:
+    rows, cols = x.shape[-2:]
+    pad_r, pad_c = (-rows) % multiple, (-cols) % multiple
+    if pad_r or pad_c:
+        x = F.pad(x, (0, pad_c, 0, pad_r), mode="replicate")
+    return x, (rows, cols)
+
+
+class UNetGenerator(nn.Module):
+    """pix2pix U-Net generator; output NDVI in [−1, 1]."""
+
+    def __init__(self, in_channels: int, depth: int = 4, base_filters: int = 16, dropout_layers: int = 2) -> None:
+        super().__init__()
+        self.depth = depth
+        widths = [base_filters * min(2**i, 8) for i in range(depth)]
+        self.down = nn.ModuleList()
+        previous = in_channels
+        for i, width in enumerate(widths):
+            layers: list[nn.Module] = [nn.Conv2d(previous, width, 4, 2, 1, bias=i == 0)]
+            if 0 < i < depth - 1:
+                layers.append(nn.BatchNorm2d(width))
+            layers.append(nn.LeakyReLU(0.2, inplace=True))
+            self.down.append(nn.Sequential(*layers))
+            previous = width
+        self.up = nn.ModuleList()
+        for i in reversed(range(depth - 1)):
+            in_width = widths[i + 1] if i == depth - 2 else widths[i + 1] * 2
+            layers = [nn.ConvTranspose2d(in_width, widths[i], 4, 2, 1, bias=False), nn.BatchNorm2d(widths[i])]
+            if depth - 2 - i < dropout_layers:
+                layers.append(nn.Dropout(0.5))
+            layers.append(nn.ReLU(inplace=True))
+            self.up.append(nn.Sequential(*layers))
+        self.head = nn.Sequential(nn.ConvTranspose2d(widths[0] * 2, 1, 4, 2, 1), nn.Tanh())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x, (rows, cols) = _pad_to_multiple(x, 2**self.depth)
+        skips = []
+        for layer in self.down:
+            x = layer(x)
+            skips.append(x)
+        skips.pop()
+        for layer in self.up:
+            x = torch.cat([layer(x), skips.pop()], dim=1)
+        return self.head(x)[..., :rows, :cols]
+
+
+class PatchDiscriminator(nn.Module):
+    """pix2pix PatchGAN: one real/fake logit per overlapping patch of (input channels ⊕ NDVI)."""
+
+    def __init__(self, in_channels: int, base_filters: int = 16, n_layers: int = 2) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [nn.Conv2d(in_channels + 1, base_filters, 4, 2, 1), nn.LeakyReLU(0.2, True)]
+        width = base_filters
+        for i in range(1, n_layers + 1):
+            new = base_filters * min(2**i, 8)
+            stride = 2 if i < n_layers else 1
+            layers += [nn.Conv2d(width, new, 4, stride, 1, bias=False), nn.BatchNorm2d(new), nn.LeakyReLU(0.2, True)]
+            width = new
+        layers.append(nn.Conv2d(width, 1, 4, 1, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor, ndvi: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([x, ndvi], dim=1))
+
+
+class Sen12tpUNet(nn.Module):
+    """The SEN12TP U-Net: bilinear upsampling, sigmoid output mapped to NDVI in [−1, 1]."""
+
+    def __init__(self, in_channels: int, depth: int = 4, base_filters: int = 16) -> None:
+        super().__init__()
+        self.depth = depth
+        widths = [base_filters * 2**i for i in range(depth + 1)]
+
+        def block(cin: int, cout: int) -> nn.Sequential:
+            return nn.Sequential(
+                nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+                nn.BatchNorm2d(cout),
+                nn.ReLU(True),
+                nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+                nn.BatchNorm2d(cout),
+                nn.ReLU(True),
+            )
+
+        self.enc = nn.ModuleList([block(in_channels, widths[0])])
+        self.enc.extend(block(widths[i], widths[i + 1]) for i in range(depth))
+        self.dec = nn.ModuleList(block(widths[i + 1] + widths[i], widths[i]) for i in reversed(range(depth)))
+        self.head = nn.Conv2d(widths[0], 1, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x, (rows, cols) = _pad_to_multiple(x, 2**self.depth)
+        skips = [self.enc[0](x)]
+        for layer in self.enc[1:]:
+            skips.append(layer(F.max_pool2d(skips[-1], 2)))
+        x = skips.pop()
+        for layer in self.dec:
+            skip = skips.pop()
+            x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+            x = layer(torch.cat([x, skip], dim=1))
+        return (2.0 * (torch.sigmoid(self.head(x)) - 0.5))[..., :rows, :cols]
+
+
+def build_generator(family: str, in_channels: int, depth: int, base_filters: int) -> nn.Module:
+    """The generator of a model ``family`` (``pix2pix`` or ``sen12tp_unet``)."""
+    if family == "pix2pix":
+        return UNetGenerator(in_channels, depth, base_filters)
+    if family == "sen12tp_unet":
+        return Sen12tpUNet(in_channels, depth, base_filters)
+    raise ValueError(f"unknown model family {family!r}; use 'pix2pix' or 'sen12tp_unet'")
