@@ -70,4 +70,7 @@ def sar_index_channels(vv: np.ndarray, vh: np.ndarray) -> np.ndarray:
         vh_db + vv_db,
         vh_db - vv_db,
     ]
-    return np.stack(channels).astype(np.float32)
+    out = np.stack(channels).astype(np.float32)
+    # a pixel missing either polarisation has no channel at all
+    out[:, ~(np.isfinite(vv) & np.isfinite(vh))] = np.nan
+    return out

@@ -42,7 +42,8 @@ ENL = 4.4  # equivalent number of looks of GRDH
 STATE_VECTOR_STEP = 10.0  # s
 RADAR_FREQUENCY = 5.405000454334350e09
 RELATIVE_OFFSET = {"S1A": 73, "S1B": 27}
-FIRST_ABSOLUTE_ORBIT = {"S1A": 16300, "S1B": 5300}  # about May 2017
+FIRST_ABSOLUTE_ORBIT = {"S1A": 16300, "S1B": 5300}  # about 1 May 2017
+REFERENCE_DAY = date(2017, 5, 1)
 TRACK_TIME_UTC = {0: (20, 45, 10), 1: (20, 37, 40)}
 
 
@@ -377,9 +378,11 @@ def scene_list(world: World) -> list[Scene]:
         hour, minute, second = TRACK_TIME_UTC.get(k % 2, (20, 41, 0))
         for m, mission in enumerate(("S1A", "S1B")):
             first = spec.first_day + timedelta(days=(3 * k + m * spec.s1_repeat_days // 2) % spec.s1_repeat_days)
-            for cycle, day in enumerate(world.days(spec.s1_repeat_days, (first - spec.first_day).days)):
+            for day in world.days(spec.s1_repeat_days, (first - spec.first_day).days):
                 base = FIRST_ABSOLUTE_ORBIT[mission]
-                absolute = base + ((relative - 1 + RELATIVE_OFFSET[mission] - base) % 175) + 175 * cycle
+                # 175 orbits every 12 days since the reference absolute orbits of 1 May 2017
+                cycles = (day - REFERENCE_DAY).days // 12
+                absolute = base + ((relative - 1 + RELATIVE_OFFSET[mission] - base) % 175) + 175 * cycles
                 start = datetime(day.year, day.month, day.day, hour, minute, second) + timedelta(
                     microseconds=int(rng.integers(0, 999_999))
                 )
@@ -452,6 +455,11 @@ def annotation_xml(scene: Scene, pol: str, number: int, g: TrackGeometry, t0: da
         ("ellipsoidSemiMinorAxis", "6.356752314245000e+06"),
     ):
         _sub(processing, tag, text)
+    # GRD products carry an empty burst list
+    timing = _sub(root, "swathTiming")
+    _sub(timing, "linesPerBurst", 0)
+    _sub(timing, "samplesPerBurst", 0)
+    _sub(timing, "burstList", count=0)
     points = _sub(_sub(root, "geolocationGrid"), "geolocationGridPointList", count=len(g.geolocation["line"]))
     geo = g.geolocation
     for i in range(len(geo["line"])):
@@ -525,51 +533,90 @@ def noise_xml(scene: Scene, pol: str, number: int, g: TrackGeometry, t0: datetim
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def manifest_xml(scene: Scene, g: TrackGeometry, files: dict[str, bytes]) -> bytes:
-    ns = {
-        "xfdu": "urn:ccsds:schema:xfdu:1",
-        "safe": "http://www.esa.int/safe/sentinel-1.0",
-        "s1sarl1": "http://www.esa.int/safe/sentinel-1.0/sentinel-1/sar/level-1",
-        "gml": "http://www.opengis.net/gml",
-    }
+MANIFEST_NS = {
+    "xfdu": "urn:ccsds:schema:xfdu:1",
+    "safe": "http://www.esa.int/safe/sentinel-1.0",
+    "s1": "http://www.esa.int/safe/sentinel-1.0/sentinel-1",
+    "s1sar": "http://www.esa.int/safe/sentinel-1.0/sentinel-1/sar",
+    "s1sarl1": "http://www.esa.int/safe/sentinel-1.0/sentinel-1/sar/level-1",
+    "gml": "http://www.opengis.net/gml",
+}
+REP_IDS = {
+    "measurement": "s1Level1MeasurementSchema",
+    "calibration": "s1Level1CalibrationSchema",
+    "noise": "s1Level1NoiseSchema",
+    "annotation": "s1Level1ProductSchema",
+}
+
+
+def _q(prefix: str, tag: str) -> str:
+    return f"{{{MANIFEST_NS[prefix]}}}{tag}"
+
+
+def _wrapped(section, object_id: str):
+    obj = etree.SubElement(section, "metadataObject", ID=object_id, classification="DESCRIPTION", category="DMD")
+    return etree.SubElement(
+        etree.SubElement(obj, "metadataWrap", mimeType="text/xml", vocabularyName="SAFE"), "xmlData"
+    )
+
+
+def manifest_xml(scene: Scene, g: TrackGeometry, files: dict[str, bytes], first: datetime, last: datetime) -> bytes:
+    """manifest.safe in the layout of ESA's IW GRD products (the sections readers use)."""
     root = etree.Element(
-        f"{{{ns['xfdu']}}}XFDU", nsmap=ns, version="esa/safe/sentinel-1.0/sentinel-1/sar/level-1/standard/iw-dp"
+        _q("xfdu", "XFDU"), nsmap=MANIFEST_NS, version="esa/safe/sentinel-1.0/sentinel-1/sar/level-1/standard/iwdp"
     )
     meta = etree.SubElement(root, "metadataSection")
-    proc = etree.SubElement(etree.SubElement(meta, "metadataObject", ID="processing"), "metadataWrap")
-    facility = etree.SubElement(
-        etree.SubElement(proc, "xmlData"), f"{{{ns['safe']}}}processing", name="GRD Post Processing"
+    processing = etree.SubElement(_wrapped(meta, "processing"), _q("safe", "processing"), name="GRD Post Processing")
+    etree.SubElement(processing, _q("safe", "facility"), name="Copernicus S1 Core Ground Segment", organisation="ESA")
+    etree.SubElement(processing, _q("safe", "software"), name="Sentinel-1 IPF", version="003.52")
+    platform = etree.SubElement(_wrapped(meta, "platform"), _q("safe", "platform"))
+    etree.SubElement(platform, _q("safe", "nssdcIdentifier")).text = (
+        "2014-016A" if scene.mission == "S1A" else "2016-025A"
     )
-    etree.SubElement(facility, f"{{{ns['safe']}}}facility", name="Copernicus S1 Core Ground Segment")
-    etree.SubElement(facility, f"{{{ns['safe']}}}software", name="Sentinel-1 IPF", version="003.52")
-    platform = etree.SubElement(
-        etree.SubElement(etree.SubElement(meta, "metadataObject", ID="platform"), "metadataWrap"), "xmlData"
-    )
-    p = etree.SubElement(platform, f"{{{ns['safe']}}}platform")
-    etree.SubElement(p, f"{{{ns['safe']}}}familyName").text = "SENTINEL-1"
-    etree.SubElement(p, f"{{{ns['safe']}}}number").text = scene.mission[-1]
-    orbit = etree.SubElement(
-        etree.SubElement(etree.SubElement(meta, "metadataObject", ID="measurementOrbitReference"), "metadataWrap"),
-        "xmlData",
-    )
-    o = etree.SubElement(orbit, f"{{{ns['safe']}}}orbitReference")
-    etree.SubElement(o, f"{{{ns['safe']}}}orbitNumber", type="start").text = str(scene.absolute_orbit)
-    etree.SubElement(o, f"{{{ns['safe']}}}relativeOrbitNumber", type="start").text = str(g.relative_orbit)
-    etree.SubElement(etree.SubElement(o, f"{{{ns['safe']}}}extension"), f"{{{ns['s1sarl1']}}}pass").text = "DESCENDING"
+    etree.SubElement(platform, _q("safe", "familyName")).text = "SENTINEL-1"
+    etree.SubElement(platform, _q("safe", "number")).text = scene.mission[-1]
+    instrument = etree.SubElement(platform, _q("safe", "instrument"))
+    etree.SubElement(instrument, _q("safe", "familyName"), abbreviation="SAR").text = "Synthetic Aperture Radar"
+    mode = etree.SubElement(etree.SubElement(instrument, _q("safe", "extension")), _q("s1sarl1", "instrumentMode"))
+    etree.SubElement(mode, _q("s1sarl1", "mode")).text = "IW"
+    etree.SubElement(mode, _q("s1sarl1", "swath")).text = "IW"
+    orbit = etree.SubElement(_wrapped(meta, "measurementOrbitReference"), _q("safe", "orbitReference"))
+    for kind in ("start", "stop"):
+        etree.SubElement(orbit, _q("safe", "orbitNumber"), type=kind).text = str(scene.absolute_orbit)
+    for kind in ("start", "stop"):
+        etree.SubElement(orbit, _q("safe", "relativeOrbitNumber"), type=kind).text = str(g.relative_orbit)
+    props = etree.SubElement(etree.SubElement(orbit, _q("safe", "extension")), _q("s1", "orbitProperties"))
+    etree.SubElement(props, _q("s1", "pass")).text = "DESCENDING"
+    etree.SubElement(props, _q("s1", "ascendingNodeTime")).text = _ts(first - timedelta(seconds=2630))
+    info = etree.SubElement(_wrapped(meta, "generalProductInformation"), _q("s1sarl1", "standAloneProductInformation"))
+    for tag, text in (
+        ("instrumentConfigurationID", "1"),
+        ("missionDataTakeID", str(scene.data_take)),
+        ("transmitterReceiverPolarisation", "VV"),
+        ("transmitterReceiverPolarisation", "VH"),
+        ("productClass", "S"),
+        ("productComposition", "Slice"),
+        ("productType", "GRD"),
+        ("productTimelinessCategory", "Fast-24h"),
+    ):
+        etree.SubElement(info, _q("s1sarl1", tag)).text = text
+    period = etree.SubElement(_wrapped(meta, "acquisitionPeriod"), _q("safe", "acquisitionPeriod"))
+    etree.SubElement(period, _q("safe", "startTime")).text = _ts(first)
+    etree.SubElement(period, _q("safe", "stopTime")).text = _ts(last)
     frame = etree.SubElement(
-        etree.SubElement(etree.SubElement(meta, "metadataObject", ID="measurementFrameSet"), "metadataWrap"), "xmlData"
+        etree.SubElement(_wrapped(meta, "measurementFrameSet"), _q("safe", "frameSet")), _q("safe", "frame")
     )
     geo = g.geolocation
     corners = [0, 20, len(geo["lat"]) - 1, len(geo["lat"]) - 21]
-    coords = " ".join(f"{geo['lat'][i]:.6f},{geo['lon'][i]:.6f}" for i in corners)
-    fp = etree.SubElement(etree.SubElement(frame, f"{{{ns['safe']}}}frameSet"), f"{{{ns['safe']}}}frame")
-    etree.SubElement(
-        etree.SubElement(fp, f"{{{ns['safe']}}}footPrint", srsName="http://www.opengis.net/gml/srs/epsg.xml#4326"),
-        f"{{{ns['gml']}}}coordinates",
-    ).text = coords
+    footprint = etree.SubElement(frame, _q("safe", "footPrint"), srsName="http://www.opengis.net/gml/srs/epsg.xml#4326")
+    etree.SubElement(footprint, _q("gml", "coordinates")).text = " ".join(
+        f"{geo['lat'][i]:.6f},{geo['lon'][i]:.6f}" for i in corners
+    )
     objects = etree.SubElement(root, "dataObjectSection")
-    for k, (name, data) in enumerate(sorted(files.items())):
-        obj = etree.SubElement(objects, "dataObject", ID=f"object{k}")
+    for name, data in sorted(files.items()):
+        kind = "calibration" if "/calibration-" in name else "noise" if "/noise-" in name else name.split("/")[0]
+        stem = Path(name).stem.replace("-", "")
+        obj = etree.SubElement(objects, "dataObject", ID=f"{kind}{stem}", repID=REP_IDS[kind])
         stream = etree.SubElement(obj, "byteStream", mimeType="application/octet-stream", size=str(len(data)))
         etree.SubElement(stream, "fileLocation", locatorType="URL", href=f"./{name}")
         digest = hashlib.md5(data, usedforsecurity=False).hexdigest()
@@ -630,11 +677,13 @@ def write_product(
         files[f"annotation/{stem}.xml"] = annotation_xml(scene, pol, number, g, t0)
         files[f"annotation/calibration/calibration-{stem}.xml"] = calibration_xml(scene, pol, number, g, t0, lut)
         files[f"annotation/calibration/noise-{stem}.xml"] = noise_xml(scene, pol, number, g, t0, noise)
-    manifest = manifest_xml(scene, g, files)
+    first = t0 + timedelta(seconds=g.first_line_offset)
+    manifest = manifest_xml(scene, g, files, first, first + timedelta(seconds=(g.lines - 1) * g.azimuth_time_interval))
     path = out_dir / f"{scene.name}.zip"
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        archive.writestr(f"{safe}/manifest.safe", manifest)
+        stamp = scene.start.timetuple()[:6]
+        archive.writestr(zipfile.ZipInfo(f"{safe}/manifest.safe", date_time=stamp), manifest, zipfile.ZIP_DEFLATED)
         for name, data in sorted(files.items()):
             compress = zipfile.ZIP_STORED if name.endswith(".tiff") else zipfile.ZIP_DEFLATED
             archive.writestr(

@@ -31,7 +31,12 @@ from shapely.geometry import box
 
 from sar2ndvi.grid import AreaGrid, grid_from_lonlat_box
 
-GEOID_UNDULATION_M = 39.5  # EGM96 geoid above the WGS 84 ellipsoid around Tsumagoi, metres
+#: EGM96 geoid undulation N around Tsumagoi (m): ellipsoidal height h = H + N with H the orthometric
+#: (EGM96) height. Constant over the few kilometres of the demo world.
+GEOID_UNDULATION_M = 39.5
+#: The world (terrain, parcels) extends this far (m) beyond the demo extent, so that radar images,
+#: whose footprint is turned against the map grid, see land everywhere.
+COVER_MARGIN_M = 2000.0
 
 # water-cloud parameters (A, B) per polarisation and soil backscatter (dB = a + b·mv)
 WCM = {"VV": (0.12, 0.14), "VH": (0.025, 0.11)}
@@ -57,6 +62,11 @@ class DemoSpec:
     s2_cloudy_fraction: float = 0.4
     planet_dates: int = 42
     margin_m: float = 1500.0
+    s1_max_scenes: int | None = None
+    s2_max_dates: int | None = None
+    planet_resolution: float = 3.0
+    planet_buffer_m: float = 200.0
+    workers: int = 1
 
     @classmethod
     def from_config(cls, config: dict) -> DemoSpec:
@@ -80,6 +90,11 @@ class DemoSpec:
             s2_cloudy_fraction=float(demo.get("s2_cloudy_fraction", 0.4)),
             planet_dates=int(demo.get("planet_dates", 42)),
             margin_m=float(demo.get("margin_m", 1500.0)),
+            s1_max_scenes=_optional_int(demo.get("s1_max_scenes")),
+            s2_max_dates=_optional_int(demo.get("s2_max_dates")),
+            planet_resolution=float(demo.get("planet_resolution", 3.0)),
+            planet_buffer_m=float(demo.get("planet_buffer_m", 200.0)),
+            workers=int(demo.get("workers", 1)),
         )
 
     @property
@@ -89,6 +104,10 @@ class DemoSpec:
     @property
     def last_day(self) -> date:
         return date.fromisoformat(self.end)
+
+
+def _optional_int(value) -> int | None:
+    return None if value is None else int(value)
 
 
 def _smooth_field(rng: np.random.Generator, n: int, scale_m: tuple[float, float]):
@@ -132,6 +151,18 @@ class World:
             union.width + 2 * pad,
             union.height + 2 * pad,
         )
+        cover_pad = math.ceil(COVER_MARGIN_M / spec.resolution)
+        #: the grid the world is defined on (land cover, terrain): the demo extent + COVER_MARGIN_M
+        self.cover = AreaGrid(
+            "cover",
+            spec.crs,
+            spec.resolution,
+            self.extent.x_min - cover_pad * spec.resolution,
+            self.extent.y_max + cover_pad * spec.resolution,
+            self.extent.width + 2 * cover_pad,
+            self.extent.height + 2 * cover_pad,
+        )
+        self._lookup: tuple[AreaGrid, np.ndarray] | None = None
         self.area_grids = {
             k: grid_from_lonlat_box(k, crs=spec.crs, resolution=spec.resolution, **v) for k, v in spec.areas.items()
         }
@@ -151,11 +182,11 @@ class World:
         self._make_parcels()
 
     def _xrange(self) -> tuple[float, float]:
-        west, _, east, _ = self.extent.bounds
+        west, _, east, _ = self.cover.bounds
         return west, east
 
     def _yrange(self) -> tuple[float, float]:
-        _, south, _, north = self.extent.bounds
+        _, south, _, north = self.cover.bounds
         return south, north
 
     # terrain ---------------------------------------------------------------------------------
@@ -178,7 +209,7 @@ class World:
     # parcels ---------------------------------------------------------------------------------
     def _make_parcels(self) -> None:
         rng = self.rng
-        west, south, east, north = self.extent.bounds
+        west, south, east, north = self.cover.bounds
         angle = rng.uniform(-12, 12)
         cx, cy = 0.5 * (west + east), 0.5 * (south + north)
         farm_zone = [g.bounds for g in self.area_grids.values() if g.name != "pretrain"]
@@ -192,7 +223,7 @@ class World:
                 width = rng.uniform(70, 130)
                 cell = affinity.rotate(box(x + 3, y + 3, x + width - 3, y + depth - 3), angle, origin=(cx, cy))
                 px, py = cell.centroid.x, cell.centroid.y
-                if west - 200 < px < east + 200 and south - 200 < py < north + 200:
+                if west < px < east and south < py < north:
                     near_farms = any(b[0] - 600 < px < b[2] + 600 and b[1] - 600 < py < b[3] + 600 for b in farm_zone)
                     p_crop = 0.85 if near_farms else 0.35
                     u = rng.random()
@@ -224,6 +255,26 @@ class World:
         """Parcel index + 1 per pixel of ``grid`` (0 = road or built-up), from the pixel centre."""
         shapes = [(p, i + 1) for i, p in enumerate(self.polygons)]
         return features.rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0, dtype="int32")
+
+    def parcel_index_at(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Parcel index + 1 (0 = road or built-up) at EPSG:32654 points, from a 2.5 m raster of the cover."""
+        if self._lookup is None:
+            c = self.cover
+            fine = AreaGrid("lookup", c.crs, c.resolution / 4, c.x_min, c.y_max, c.width * 4, c.height * 4)
+            self._lookup = (fine, self.parcel_index(fine))
+        fine, raster = self._lookup
+        col = np.clip(((np.asarray(x) - fine.x_min) / fine.resolution).astype(np.int64), 0, fine.width - 1)
+        row = np.clip(((fine.y_max - np.asarray(y)) / fine.resolution).astype(np.int64), 0, fine.height - 1)
+        return raster[row, col]
+
+    def texture_at(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Within-field NDVI texture (±0.025 about the parcel's value) at EPSG:32654 points."""
+        return (0.025 * self._texture(x, y)).astype(np.float32)
+
+    def ndvi_of(self, day: date, index: np.ndarray, texture: np.ndarray) -> np.ndarray:
+        """Surface NDVI of pixels with parcel ``index`` (0 = roads, built-up: 0.12) and ``texture``."""
+        per_parcel = np.r_[0.12, self.parcel_ndvi(day)].astype(np.float32)
+        return np.clip(per_parcel[index] + np.where(index > 0, texture, 0.0), -0.1, 0.95).astype(np.float32)
 
     # time series -----------------------------------------------------------------------------
     def _rain_series(self) -> np.ndarray:
@@ -258,15 +309,13 @@ class World:
     def ndvi(self, day: date, grid: AreaGrid, index: np.ndarray | None = None) -> np.ndarray:
         """Surface NDVI on ``grid`` (roads and built-up 0.12), with mild within-field texture."""
         index = self.parcel_index(grid) if index is None else index
-        per_parcel = np.r_[0.12, self.parcel_ndvi(day)]
-        texture = self._texture_on(grid)
-        return np.clip(per_parcel[index] + np.where(index > 0, texture, 0.0), -0.1, 0.95).astype(np.float32)
+        return self.ndvi_of(day, index, self._texture_on(grid))
 
     def _texture_on(self, grid: AreaGrid) -> np.ndarray:
         key = (grid.x_min, grid.y_max, grid.resolution, grid.width, grid.height)
         if key not in self._texture_cache:
             xs, ys = grid.pixel_centres()
-            self._texture_cache[key] = 0.025 * self._texture(xs, ys)
+            self._texture_cache[key] = self.texture_at(xs, ys)
         return self._texture_cache[key]
 
     # radar -----------------------------------------------------------------------------------

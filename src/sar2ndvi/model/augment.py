@@ -41,7 +41,8 @@ def augment_batch(
 def _zoom(t: torch.Tensor, scale: float, nearest: bool) -> torch.Tensor:
     rows, cols = t.shape[-2:]
     size = (max(1, round(rows * scale)), max(1, round(cols * scale)))
-    mode = "nearest" if nearest else "bilinear"
+    # nearest-exact samples at pixel centres, as bilinear with align_corners=False does
+    mode = "nearest-exact" if nearest else "bilinear"
     zoomed = F.interpolate(t, size=size, mode=mode, **({} if nearest else {"align_corners": False}))
     if scale >= 1.0:
         r0, c0 = (size[0] - rows) // 2, (size[1] - cols) // 2

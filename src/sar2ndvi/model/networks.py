@@ -1,8 +1,10 @@
 """Generator and discriminator networks.
 
 - :class:`UNetGenerator`: the pix2pix U-Net (Isola et al. 2017): 4×4 stride-2 convolutions with
-  LeakyReLU(0.2) down, 4×4 transposed convolutions with ReLU up, batch norm, dropout 0.5 in the
-  innermost decoder layers, skip connections, Tanh output = NDVI in [−1, 1].
+  LeakyReLU(0.2) down, 4×4 transposed convolutions with ReLU up, dropout 0.5 in the innermost decoder
+  layers, skip connections, Tanh output = NDVI in [−1, 1]. Normalisation is the reference
+  implementation's ``--norm instance`` option: batch statistics of a few small farm crops make poor
+  running estimates for whole-area inference, per-image statistics do not depend on them.
 - :class:`PatchDiscriminator`: the pix2pix PatchGAN on (SAR channels, NDVI); with ``n_layers=2`` its
   receptive field is 34 px, suited to areas of 60–100 px (the reference 70 px would see a whole crop).
 - :class:`Sen12tpUNet`: Roßberg & Schmitt's U-Net: double 3×3 conv + BN + ReLU blocks, max pooling,
@@ -38,14 +40,17 @@ class UNetGenerator(nn.Module):
         for i, width in enumerate(widths):
             layers: list[nn.Module] = [nn.Conv2d(previous, width, 4, 2, 1, bias=i == 0)]
             if 0 < i < depth - 1:
-                layers.append(nn.BatchNorm2d(width))
+                layers.append(nn.InstanceNorm2d(width, affine=True))
             layers.append(nn.LeakyReLU(0.2, inplace=True))
             self.down.append(nn.Sequential(*layers))
             previous = width
         self.up = nn.ModuleList()
         for i in reversed(range(depth - 1)):
             in_width = widths[i + 1] if i == depth - 2 else widths[i + 1] * 2
-            layers = [nn.ConvTranspose2d(in_width, widths[i], 4, 2, 1, bias=False), nn.BatchNorm2d(widths[i])]
+            layers = [
+                nn.ConvTranspose2d(in_width, widths[i], 4, 2, 1, bias=False),
+                nn.InstanceNorm2d(widths[i], affine=True),
+            ]
             if depth - 2 - i < dropout_layers:
                 layers.append(nn.Dropout(0.5))
             layers.append(nn.ReLU(inplace=True))
