@@ -1,94 +1,196 @@
-"""The networks, masked losses, augmentation and training of the NDVI models."""
+"""Networks, masked losses, augmentation, training, determinism and checkpoints of the NDVI models."""
 
 import numpy as np
 import pytest
 import torch
 
-from sar2ndvi.model import PatchDiscriminator, Sen12tpUNet, TrainConfig, UNetGenerator, predict, train_model
+from sar2ndvi.model import (
+    PatchDiscriminator,
+    Sen12tpUNet,
+    TrainConfig,
+    UNetGenerator,
+    build_generator,
+    load_model,
+    predict,
+    save_bundle,
+    train_model,
+)
 from sar2ndvi.model.augment import augment_batch, predict_with_tta
-from sar2ndvi.model.predict import load_bundle
-from sar2ndvi.model.train import masked_l1, save_bundle
+from sar2ndvi.model.train import draw_crops, fit_normalisation, masked_bce, masked_l1, normaliser, validation_mse
+
+TINY = {"depth": 3, "base_filters": 8, "crop_size": 32, "batch_size": 4}
 
 
-def test_generators_keep_any_input_size_and_the_ndvi_range():
-    x = torch.randn(2, 10, 69, 65) * 5
-    for net in (UNetGenerator(10, depth=4, base_filters=8), Sen12tpUNet(10, depth=3, base_filters=8)):
+@pytest.mark.parametrize("rows,cols", [(69, 65), (64, 64), (5, 7)])
+def test_generators_keep_any_input_size_and_the_ndvi_range(rows, cols):
+    x = torch.randn(2, 10, rows, cols) * 50  # saturates the output activations
+    nets = (UNetGenerator(10, 4, 8), UNetGenerator(10, 4, 8, norm="batch"), Sen12tpUNet(10, 3, 8))
+    for net in nets:
         out = net.eval()(x)
-        assert out.shape == (2, 1, 69, 65)
+        assert out.shape == (2, 1, rows, cols)
         assert out.min() >= -1 and out.max() <= 1
+    with pytest.raises(ValueError):
+        build_generator("resnet", 10)
 
 
-def test_patch_discriminator_scores_patches():
-    logits = PatchDiscriminator(10, base_filters=8, n_layers=2)(torch.zeros(1, 10, 64, 64), torch.zeros(1, 1, 64, 64))
-    assert logits.shape[0] == 1 and 4 <= logits.shape[-1] < 64
+def test_sen12tp_output_is_the_mapped_sigmoid():
+    net = Sen12tpUNet(2, depth=2, base_filters=4).eval()
+    with torch.no_grad():
+        net.head.weight.zero_()
+        net.head.bias.fill_(0.0)
+        assert torch.allclose(net(torch.randn(1, 2, 8, 8)), torch.zeros(1, 1, 8, 8))  # 2(σ(0) − 0.5) = 0
+        net.head.bias.fill_(100.0)
+        assert torch.allclose(net(torch.randn(1, 2, 8, 8)), torch.ones(1, 1, 8, 8))
 
 
-def test_masked_l1_ignores_pixels_outside_the_farm_mask():
-    pred = torch.zeros(1, 1, 4, 4)
-    target = torch.zeros(1, 1, 4, 4)
-    mask = torch.zeros(1, 1, 4, 4)
-    mask[..., :2] = 1
-    target[..., 2:] = 5.0
+def test_patch_discriminator_receptive_field_fits_a_crop():
+    disc = PatchDiscriminator(10, base_filters=8, n_layers=2).eval()
+    x = torch.zeros(1, 10, 64, 64, requires_grad=True)
+    logits = disc(x, torch.zeros(1, 1, 64, 64))
+    assert logits.shape[0] == 1 and 8 <= logits.shape[-1] < 64
+    logits[0, 0, logits.shape[-2] // 2, logits.shape[-1] // 2].backward()
+    rows = torch.nonzero(x.grad.abs().sum(dim=(0, 1, 3)))
+    assert int(rows.max() - rows.min()) + 1 <= 34
+
+
+def test_masked_losses_ignore_pixels_outside_the_farm_mask():
+    pred = torch.zeros(1, 1, 8, 8)
+    target = torch.zeros(1, 1, 8, 8)
+    mask = torch.zeros(1, 1, 8, 8)
+    mask[..., :4] = 1
+    target[..., 4:] = 5.0
     assert masked_l1(pred, target, mask) == 0
     target[..., 0] = 1.0
-    assert masked_l1(pred, target, mask) == pytest.approx(0.5)
-
-
-def test_training_augmentation_keeps_input_target_and_mask_aligned():
-    rows, cols = torch.meshgrid(torch.arange(32.0), torch.arange(32.0), indexing="ij")
-    coords = (rows * 100 + cols)[None, None]
-    rng = np.random.default_rng(3)
-    for _ in range(10):
-        x, y, m = augment_batch(coords.repeat(1, 2, 1, 1), coords.clone(), coords.clone(), rng)
-        np.testing.assert_allclose(x[:, :1], y, atol=1e-3)
-        # the mask is resampled by nearest neighbour: it may differ by up to one pixel (100 = one row)
-        inside = m[0, 0] > 0
-        np.testing.assert_allclose(y[0, 0][inside], m[0, 0][inside], atol=101)
-
-
-def test_tta_of_a_pointwise_model_equals_plain_prediction_without_value_change():
-    def model(x):
-        return torch.tanh(x[:, :1])
-
-    raw = torch.randn(2, 3, 16, 16)
-    out = predict_with_tta(model, raw, lambda v: v)
-    # flips are undone exactly; value factors 0.98, 1, 1.02 average to nearly the plain prediction
-    np.testing.assert_allclose(out.numpy(), model(raw).numpy(), atol=2e-3)
+    assert masked_l1(pred, target, mask) == pytest.approx(0.25)
+    logits = torch.randn(1, 1, 2, 2)
+    changed = logits.clone()
+    changed[..., 1] = 99.0  # patches entirely off the farms
+    assert masked_bce(logits, True, mask) == pytest.approx(float(masked_bce(changed, True, mask)))
 
 
 def _learnable(n=24, size=40, seed=0):
+    """NDVI = tanh(0.8·channel 0); the first 5 rows are off the farms (no target)."""
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, 3, size, size)).astype(np.float32)
     y = np.tanh(0.8 * x[:, :1]).astype(np.float32)
     mask = np.ones_like(y, dtype=np.uint8)
     mask[:, :, :5] = 0
-    y[:, :, :5] = np.nan  # no target off the farms
+    y[:, :, :5] = np.nan
     return {"x": x, "y": y, "mask": mask}
+
+
+def test_training_ignores_targets_outside_the_mask():
+    data = _learnable(8)
+    other = {**data, "y": data["y"].copy()}
+    other["y"][:, :, :5] = np.random.default_rng(9).uniform(-1, 1, other["y"][:, :, :5].shape)
+    cfg = TrainConfig(**TINY, epochs=1, steps_per_epoch=2, seed=3)
+    assert train_model(cfg, data)["digest"] == train_model(cfg, other)["digest"]
+
+
+def test_crops_prefer_farm_pixels_and_pad_small_images():
+    data = _learnable(2, size=20)
+    data["mask"][:] = 0
+    data["mask"][0, 0, 15:, 15:] = 1
+    x, y, m = draw_crops(data, np.random.default_rng(0), 6, 32)
+    assert x.shape == (6, 3, 32, 32) and torch.isnan(x[:, :, 20:]).all()
+    assert (m.mean(dim=(1, 2, 3)) > 0).all() and (y[m == 0] == 0).all()
+
+
+def test_training_augmentation_keeps_input_target_and_mask_aligned():
+    rows, cols = torch.meshgrid(torch.arange(32.0), torch.arange(32.0), indexing="ij")
+    coords = rows * 100 + cols
+    farm = torch.zeros(32, 32)
+    farm[4:20, 6:28] = 1
+    farm[20:28, 6:12] = 1  # an L shape: any rotation or flip of it is distinguishable
+    x = torch.stack([coords, farm])[None].repeat(4, 1, 1, 1)
+    y = (coords * farm)[None, None].repeat(4, 1, 1, 1)
+    mask = farm[None, None].repeat(4, 1, 1, 1)
+    rng = np.random.default_rng(3)
+    # rotations and flips alone are exact permutations of the pixels
+    xa, ya, ma = augment_batch(x, y, mask, rng, scale_range=(1.0, 1.0))
+    assert torch.equal(xa[:, 1:], ma) and torch.equal(xa[:, :1] * ma, ya)
+    for _ in range(5):
+        xa, ya, ma = augment_batch(x, y, mask, rng)
+        on = ma > 0
+        # zoomed target = bilinear coordinates of the input within a pixel (100 = one row)
+        assert (ya[on] - xa[:, :1][on]).abs().max() <= 101
+        assert (ya[~on] == 0).all()
+        # nearest-neighbour mask agrees with the bilinear-resampled farm channel off the edges
+        assert ((xa[:, 1:] > 0.5) == on).float().mean() > 0.95
+
+
+def test_tta_is_undone_exactly_for_an_equivariant_model():
+    raw = torch.randn(2, 3, 17, 16)
+
+    def pointwise(x):
+        return torch.tanh(x[:, :1] - 0.3 * x[:, 1:2])
+
+    def identity(x):
+        return x[:, :1]
+
+    np.testing.assert_array_equal(predict_with_tta(pointwise, raw, factors=(1.0,)), pointwise(raw))
+    # value factors 0.95, 1, 1.05 average to 1: a linear model gives its plain prediction
+    np.testing.assert_allclose(predict_with_tta(identity, raw), identity(raw), atol=1e-6)
+    # a model that is not flip-equivariant does show the averaging
+    ramp = torch.arange(16.0).expand(1, 1, 17, 16)
+    assert not torch.allclose(predict_with_tta(lambda x: x[:, :1] + ramp, raw, factors=(1.0,)), raw[:, :1] + ramp)
+
+
+def test_normalisation_standardises_and_zeroes_nan():
+    x = np.array([[[[1.0, 3.0]], [[np.nan, 5.0]]]], np.float32)
+    stats = fit_normalisation(x)
+    assert stats["mean"] == [2.0, 5.0] and stats["std"] == [1.0, 1.0]
+    out = normaliser(stats)(torch.from_numpy(x))
+    np.testing.assert_array_equal(out.numpy(), [[[[-1.0, 1.0]], [[0.0, 0.0]]]])
 
 
 @pytest.mark.parametrize("family", ["pix2pix", "sen12tp_unet"])
 def test_training_learns_a_simple_relation(family):
-    data = _learnable(48)
-    cfg = TrainConfig(family=family, depth=3, base_filters=8, epochs=12, batch_size=8, crop_size=32, seed=1)
-    bundle = train_model(cfg, data, _learnable(8, seed=1))
+    data = _learnable(16)
+    cfg = TrainConfig(family=family, **TINY, epochs=6, steps_per_epoch=6, learning_rate=5e-3, seed=1)
+    bundle = train_model(cfg, data, _learnable(4, seed=1))
     history = [h["val_mse"] for h in bundle["history"]]
-    assert history[-1] < history[0]
+    assert history[-1] < 0.5 * history[0]
+    assert (bundle["discriminator"] is None) == (family == "sen12tp_unet")
 
 
 def test_same_seed_same_weights_and_checkpoint_round_trip(tmp_path):
-    data = _learnable(12)
-    cfg = TrainConfig(depth=3, base_filters=8, epochs=2, batch_size=4, crop_size=32, seed=5)
+    data = _learnable(8)
+    cfg = TrainConfig(**TINY, epochs=2, steps_per_epoch=2, seed=5)
     first = train_model(cfg, data)
     second = train_model(cfg, data)
     assert first["digest"] == second["digest"]
+    for key, value in first["generator"].items():
+        assert torch.equal(value, second["generator"][key])
+    assert train_model(TrainConfig(**TINY, epochs=2, steps_per_epoch=2, seed=6), data)["digest"] != first["digest"]
     save_bundle(first, tmp_path / "m.pt")
-    loaded = load_bundle(tmp_path / "m.pt")
-    np.testing.assert_array_equal(predict(first, data["x"][:2], tta=True), predict(loaded, data["x"][:2], tta=True))
+    assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]  # no temporary file left behind
+    loaded = load_model(tmp_path / "m.pt")
+    assert loaded["channel_names"] == ["channel 0", "channel 1", "channel 2"]
+    x = data["x"][:2, :, :37, :29]  # whole areas of any size
+    plain = predict(first, x, tta=False)
+    assert plain.shape == (2, 37, 29) and plain.dtype == np.float32
+    np.testing.assert_array_equal(predict(loaded, x, tta=True), predict(first, x, tta=True))
+    # another batch size may change the float summation order, not the result
+    np.testing.assert_allclose(predict(loaded, x, tta=False, batch=1), plain, atol=1e-6)
+
+
+def test_early_stopping_restores_the_best_epoch():
+    data, val = _learnable(8), _learnable(4, seed=2)
+    cfg = TrainConfig(**TINY, epochs=5, steps_per_epoch=2, learning_rate=5e-3, early_stopping_patience=1, seed=0)
+    bundle = train_model(cfg, data, val)
+    scores = [h["val_mse"] for h in bundle["history"]]
+    assert bundle["best_epoch"] == int(np.argmin(scores)) + 1
+    restored = build_generator("pix2pix", 3, 3, 8)
+    restored.load_state_dict(bundle["generator"])
+    norm = normaliser(bundle["normalisation"])
+    assert validation_mse(restored, val, norm, torch.device("cpu")) == pytest.approx(min(scores), rel=1e-5)
 
 
 def test_fine_tuning_starts_from_the_pretrained_weights():
-    data = _learnable(12)
-    pre = train_model(TrainConfig(depth=3, base_filters=8, epochs=2, batch_size=4, crop_size=32), data)
-    tuned = train_model(TrainConfig(depth=3, base_filters=8, epochs=0, batch_size=4, crop_size=32), data, init=pre)
-    assert tuned["digest"] == pre["digest"]
-    assert tuned["normalisation"] == pre["normalisation"]
+    data = _learnable(8)
+    pre = train_model(TrainConfig(**TINY, epochs=1, steps_per_epoch=2), data)
+    tuned = train_model(TrainConfig(**TINY, epochs=0), _learnable(8, seed=4), init=pre)
+    assert tuned["digest"] == pre["digest"] and tuned["normalisation"] == pre["normalisation"]
+    with pytest.raises(ValueError, match="does not match"):
+        train_model(TrainConfig(**{**TINY, "depth": 4}, epochs=0), data, init=pre)

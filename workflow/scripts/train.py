@@ -16,6 +16,7 @@ validation = {k: v for k, v in np.load(snakemake.input.validation).items() if k 
 epochs = model["pretrain_epochs"] if stage == "pretrain" else model["finetune_epochs"]
 # The paper trains a fixed schedule before fine-tuning and stops fine-tuning early on validation MSE.
 cfg = TrainConfig.from_config(model, epochs=epochs, early_stopping=stage == "finetune")
+cfg.steps_per_epoch = model[f"{stage}_steps_per_epoch"]
 init = load_bundle(snakemake.input.init) if stage == "finetune" else None
 log.info(
     "%s: %d samples %s, %d validation images, %d epochs, %s",

@@ -1,11 +1,16 @@
 """Sentinel-1 IW GRDH products of the demo world, written as ESA SAFE and zipped as ASF delivers them.
 
-The geometry is physical: a circular orbit (693 km, descending, right-looking) is placed so that the
-scene centre is seen at the track's incidence angle; every world sample (x, y, ellipsoidal height)
-is mapped to its zero-Doppler time (image line) and slant range → ground range (image pixel) with
-the same annotation the product carries (orbit state vectors, srgr polynomials). σ0 from the world
-model, averaged in linear power into each radar pixel, with gamma speckle (ENL 4.4) and exponential
-thermal noise, becomes DN = √(σ0·A² + N) with the product's own calibration and noise LUTs.
+The geometry is physical: a circular orbit (693 km altitude, 98.18° inclination, descending,
+right-looking, so the satellite is east of the scene) is propagated in an inertial frame and turned
+into ECEF (EPSG:4978) with the Earth's rotation; it is placed so that the scene centre is seen at
+the track's incidence angle. Every image pixel (line = zero-Doppler time, pixel = ground range from
+the product's own slant → ground range polynomial, 10 m spacing) is traced back to the world point
+(x, y on EPSG:32654, ellipsoidal height H + N) that the orbit sees there, by inverting the forward
+mapping (world → zero-Doppler time, slant range) computed with
+:func:`sar2ndvi.sentinel1.geometry.zero_doppler`. The world's σ0 (water-cloud model at the local
+incidence angle from the look vector and the terrain normal) with gamma speckle (ENL 4.4) and
+exponential thermal noise becomes DN = √(σ0·A² + N) with the product's calibration and noise LUTs.
+All acquisitions of a track share the mapping: only their times differ.
 """
 
 from __future__ import annotations
@@ -24,199 +29,277 @@ from lxml import etree
 from numpy.polynomial import Polynomial
 from pyproj import Transformer
 from rasterio.control import GroundControlPoint
-from scipy.interpolate import LinearNDInterpolator
-from scipy.ndimage import distance_transform_edt
+from scipy.ndimage import map_coordinates
 
 from sar2ndvi.demo.world import World
-from sar2ndvi.grid import AreaGrid
 from sar2ndvi.io import atomic_path
-from sar2ndvi.sentinel1.calibration import interpolate_lut, noise_power
-from sar2ndvi.sentinel1.geocode import grid_line_pixel, line_pixel
-from sar2ndvi.sentinel1.geometry import SPEED_OF_LIGHT, Orbit, geodetic_to_ecef, zero_doppler
-from sar2ndvi.sentinel1.safe import AzimuthNoiseBlock, Lut, NoiseLuts, RangeConversion
+from sar2ndvi.sentinel1.geometry import SPEED_OF_LIGHT, Orbit, ecef_to_geodetic, geodetic_to_ecef, zero_doppler
 
 GM = 3.986004418e14  # m³/s², Earth's gravitational parameter
-ALTITUDE = 693_000.0  # m
-HEADING_DEG = -167.0  # descending pass
-ENL = 4.4  # equivalent number of looks of GRDH
-STATE_VECTOR_STEP = 10.0  # s
-RADAR_FREQUENCY = 5.405000454334350e09
+OMEGA_EARTH = 7.2921151467e-5  # rad/s, Earth's rotation rate
+ALTITUDE = 693_000.0  # m, Sentinel-1 reference altitude
+INCLINATION_DEG = 98.18  # Sentinel-1 sun-synchronous orbit
+ENL = 4.4  # equivalent number of looks of IW GRDH
+STATE_VECTOR_STEP = 10.0  # s, as in the annotation orbit lists
+STATE_VECTORS = 17  # ±80 s about the scene centre: covers the image ± 30 s
+PIXEL_SPACING = 10.0  # m, IW GRDH range and azimuth pixel spacing
+RADAR_FREQUENCY = 5.405000454334350e09  # Hz
 RELATIVE_OFFSET = {"S1A": 73, "S1B": 27}
-FIRST_ABSOLUTE_ORBIT = {"S1A": 16300, "S1B": 5300}  # about 1 May 2017
-REFERENCE_DAY = date(2017, 5, 1)
-TRACK_TIME_UTC = {0: (20, 45, 10), 1: (20, 37, 40)}
+FIRST_ABSOLUTE_ORBIT = {"S1A": 16300, "S1B": 5300}  # about May 2017
+REFERENCE_DAY = date(2017, 5, 1)  # the day of FIRST_ABSOLUTE_ORBIT
+TRACK_TIME_UTC = {0: (20, 45, 10), 1: (20, 37, 40)}  # descending passes over Japan, about 05:40 JST
+EPOCH = np.datetime64("2017-01-01T00:00:00", "ns")  # orbit-internal time origin
+LATTICE_STEP = 50.0  # m, world → radar mapping lattice; terrain is smooth at this scale
+BORDER_SAMPLES = 3  # no-data columns at near and far range, as in real GRDs
+
+
+@dataclass(frozen=True)
+class Lut:
+    """A LUT given as vectors at sparse ``lines``, each with values at sparse ``pixels``."""
+
+    lines: np.ndarray
+    pixels: list[np.ndarray]
+    values: list[np.ndarray]
+
+
+@dataclass(frozen=True)
+class AzimuthNoiseBlock:
+    """One block of the IPF ≥ 2.9 azimuth noise LUT, valid on a line × sample rectangle."""
+
+    first_line: int
+    last_line: int
+    first_sample: int
+    last_sample: int
+    lines: np.ndarray
+    values: np.ndarray
+
+
+@dataclass(frozen=True)
+class NoiseLuts:
+    range: Lut
+    azimuth: list[AzimuthNoiseBlock]
 
 
 @dataclass
 class TrackGeometry:
-    """Everything about one relative orbit that does not change between its acquisitions."""
+    """Everything about one relative orbit that does not change between its acquisitions.
+
+    Times are seconds relative to the scene centre time; per-pixel arrays have the image shape
+    (lines, samples) and hold, for each radar pixel, the world point it sees.
+    """
 
     relative_orbit: int
-    orbit_offsets: np.ndarray  # state vector times, s relative to the scene centre time
-    positions: np.ndarray
-    velocities: np.ndarray
+    orbit_offsets: np.ndarray  # state vector times, s
+    positions: np.ndarray  # ECEF m
+    velocities: np.ndarray  # ECEF m/s
     first_line_offset: float  # s from scene centre time to the first line
-    azimuth_time_interval: float
+    azimuth_time_interval: float  # s
     lines: int
     samples: int
-    conversion_sr0: float
-    srgr: np.ndarray
-    grsr: np.ndarray
-    geolocation: dict  # arrays line, pixel, offset_s, slant_time, lat, lon, height, incidence, elevation
-    fine_grid: AreaGrid
-    fine_line: np.ndarray
-    fine_pixel: np.ndarray
-    cos_local: np.ndarray
-    incidence_mid: float
-    _splat: tuple | None = None
+    conversion_sr0: float  # m
+    srgr: np.ndarray  # ground range (m) = Σ srgr[k]·(slant − sr0)^k
+    grsr: np.ndarray  # slant range (m) = Σ grsr[k]·ground^k
+    geolocation: dict  # line, pixel, offset_s, slant_time, lat, lon, height, incidence, elevation (flat, 10 × 21)
+    x: np.ndarray  # EPSG:32654 m of the world point seen by each pixel
+    y: np.ndarray
+    index: np.ndarray  # parcel index + 1 (0 = roads, built-up) per pixel
+    texture: np.ndarray  # within-field NDVI texture per pixel
+    cos_local: np.ndarray  # cosine of the local incidence angle per pixel
+    incidence_mid: float  # deg
+    heading_deg: float  # platform heading at the scene centre, degrees clockwise from north
+    node_offset: float  # s from the ascending node to the scene centre
 
-    def splatting(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Radar pixel of each world sample, samples per radar pixel, and the nearest filled pixel of each."""
-        if self._splat is None:
-            li = np.rint(self.fine_line).astype(np.int64).ravel()
-            pi = np.rint(self.fine_pixel).astype(np.int64).ravel()
-            ok = (li >= 0) & (li < self.lines) & (pi >= 0) & (pi < self.samples)
-            flat = li[ok] * self.samples + pi[ok]
-            count = np.bincount(flat, None, self.lines * self.samples)
-            holes = (count == 0).reshape(self.lines, self.samples)
-            if holes.any():
-                _, (rr, cc) = distance_transform_edt(holes, return_indices=True)
-                fill = (rr * self.samples + cc).ravel()
-            else:
-                fill = np.arange(count.size)
-            self._splat = (flat, ok, count, fill)
-        return self._splat
+    def orbit(self, t0: np.datetime64 = EPOCH) -> Orbit:
+        """The orbit with its epoch at ``t0``, the scene centre time."""
+        return Orbit(t0 + np.timedelta64(0, "ns"), self.orbit_offsets, self.positions, self.velocities)
+
+    def line_pixel(self, targets_ecef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Image (line, pixel) of ECEF targets (..., 3): zero-Doppler time and ground range."""
+        t, slant = zero_doppler(self.orbit(), targets_ecef, 0.0)
+        line = (t - self.first_line_offset) / self.azimuth_time_interval
+        pixel = np.polynomial.polynomial.polyval(slant - self.conversion_sr0, self.srgr) / PIXEL_SPACING
+        return line, pixel
 
 
-def _orbit(world: World, incidence_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    west, south, east, north = world.extent.lonlat_bounds()
-    lon0, lat0 = 0.5 * (west + east), 0.5 * (south + north)
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def _enu(lon_deg: np.ndarray, lat_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """East, north and (geodetic) up unit vectors in ECEF, each (..., 3)."""
+    lam, phi = np.radians(lon_deg), np.radians(lat_deg)
+    east = np.stack([-np.sin(lam), np.cos(lam), np.zeros_like(lam)], -1)
+    north = np.stack([-np.sin(phi) * np.cos(lam), -np.sin(phi) * np.sin(lam), np.cos(phi)], -1)
+    up = np.stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)], -1)
+    return east, north, up
+
+
+def _orbit(world: World, incidence_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """State vectors (times relative to the scene centre, ECEF positions, velocities) and node offset.
+
+    The orbit is circular. At the scene centre time the satellite lies in the plane through the scene
+    centre across the track, east of it (descending, right-looking), at the Earth-central angle that
+    gives the requested incidence angle; its inertial heading follows from the inclination.
+    """
+    west, south, east_, north_ = world.extent.lonlat_bounds()
+    lon0, lat0 = 0.5 * (west + east_), 0.5 * (south + north_)
     c = geodetic_to_ecef(lon0, lat0, 0.0)
     radius = float(np.linalg.norm(c))
-    lam, phi = math.radians(lon0), math.radians(lat0)
-    e = np.array([-math.sin(lam), math.cos(lam), 0.0])
-    n = np.array([-math.sin(phi) * math.cos(lam), -math.sin(phi) * math.sin(lam), math.cos(phi)])
-    psi = math.radians(HEADING_DEG)
-    along = math.sin(psi) * e + math.cos(psi) * n
-    toward_satellite = -math.cos(psi) * e + math.sin(psi) * n
+    e, n, _ = _enu(np.array(lon0), np.array(lat0))
+    cos_i = math.cos(math.radians(INCLINATION_DEG))
+    alpha = math.pi - math.asin(cos_i / math.cos(math.radians(lat0)))  # descending: heading south-west
+    along = math.sin(alpha) * e + math.cos(alpha) * n
+    toward_satellite = -math.cos(alpha) * e + math.sin(alpha) * n  # left of the track: the radar looks right
     r_orbit = radius + ALTITUDE
     look = math.asin(radius * math.sin(math.radians(incidence_deg)) / r_orbit)
-    alpha = math.radians(incidence_deg) - look
-    s_hat = math.cos(alpha) * c / radius + math.sin(alpha) * toward_satellite
+    beta = math.radians(incidence_deg) - look  # Earth-central angle scene → sub-satellite point
+    s_hat = math.cos(beta) * c / radius + math.sin(beta) * toward_satellite
+    # the heading that gives the inclination holds at the satellite's own latitude and meridian
+    s_lon, s_lat, _ = ecef_to_geodetic(s_hat * r_orbit)
+    e_s, n_s, _ = _enu(np.asarray(s_lon), np.asarray(s_lat))
+    alpha = math.pi - math.asin(cos_i / math.cos(math.radians(float(s_lat))))
+    along = math.sin(alpha) * e_s + math.cos(alpha) * n_s
+    along = _unit(along - (along @ s_hat) * s_hat)
     speed = math.sqrt(GM / r_orbit)
     omega = speed / r_orbit
-    offsets = np.arange(-6, 7) * STATE_VECTOR_STEP
-    positions = r_orbit * (np.cos(omega * offsets)[:, None] * s_hat + np.sin(omega * offsets)[:, None] * along)
-    velocities = speed * (-np.sin(omega * offsets)[:, None] * s_hat + np.cos(omega * offsets)[:, None] * along)
-    return offsets, positions, velocities, toward_satellite
+    half = STATE_VECTORS // 2
+    offsets = np.arange(-half, half + 1) * STATE_VECTOR_STEP
+    wt = omega * offsets[:, None]
+    r_in = r_orbit * (np.cos(wt) * s_hat + np.sin(wt) * along)
+    v_in = speed * (-np.sin(wt) * s_hat + np.cos(wt) * along)
+    # inertial → Earth-fixed: rotate by −ωE·t and remove the frame's rotation from the velocity
+    z = np.array([0.0, 0.0, 1.0])
+    v_rel = v_in - OMEGA_EARTH * np.cross(z, r_in)
+    angle = -OMEGA_EARTH * offsets
+    cos_a, sin_a = np.cos(angle), np.sin(angle)
+
+    def rotate(v: np.ndarray) -> np.ndarray:
+        return np.stack([cos_a * v[:, 0] - sin_a * v[:, 1], sin_a * v[:, 0] + cos_a * v[:, 1], v[:, 2]], -1)
+
+    sat_lat = math.asin(s_hat[2])  # geocentric latitude of the satellite at the centre time
+    u = math.pi - math.asin(math.sin(sat_lat) / math.sin(math.radians(INCLINATION_DEG)))  # descending half
+    return offsets, rotate(r_in), rotate(v_rel), u / omega
 
 
 def track_geometry(world: World, relative_orbit: int, incidence_deg: float) -> TrackGeometry:
-    """Orbit, image size, range conversion and the world → radar mapping of one track."""
-    offsets, positions, velocities, _ = _orbit(world, incidence_deg)
-    epoch = np.datetime64("2017-01-01T00:00:00", "ns")
-    orbit = Orbit(epoch, offsets - offsets[0], positions, velocities)
-    centre = -offsets[0]  # the scene centre time in orbit seconds
-    speed = float(np.linalg.norm(velocities[0]))
-    extent = world.extent
-    # image extent from the world extent grown by 1 km, at the lowest and highest terrain
-    big = AreaGrid(
-        "big",
-        extent.crs,
-        extent.resolution,
-        extent.x_min - 1000,
-        extent.y_max + 1000,
-        extent.width + 200,
-        extent.height + 200,
-    )
-    xs, ys = big.pixel_centres()
-    xs, ys = xs[::20, ::20], ys[::20, ::20]
-    lon, lat = Transformer.from_crs(extent.crs, "EPSG:4326", always_xy=True).transform(xs, ys)
-    heights = world.ellipsoidal_height(xs, ys)
-    times, slants = zero_doppler(orbit, geodetic_to_ecef(lon, lat, heights), centre)
-    ground_speed = (
-        speed * float(np.linalg.norm(geodetic_to_ecef(lon.mean(), lat.mean(), 0.0))) / np.linalg.norm(positions[0])
-    )
-    interval = 10.0 / ground_speed
-    first = float(times.min())
-    lines = math.ceil((times.max() - first) / interval) + 1
-    sr0 = float(slants.min())
-    r_orbit = float(np.linalg.norm(positions[0]))
-    rho = float(np.linalg.norm(geodetic_to_ecef(lon.mean(), lat.mean(), heights.mean())))
+    """Orbit, image frame, range conversion, geolocation grid and the radar → world mapping of one track."""
+    offsets, positions, velocities, node_offset = _orbit(world, incidence_deg)
+    orbit = Orbit(EPOCH, offsets, positions, velocities)
+    to_geo = Transformer.from_crs(world.spec.crs, "EPSG:4326", always_xy=True)
+
+    # forward mapping on a lattice over the whole world cover: (x, y, h) → (time, slant range)
+    cx0, cy0, cx1, cy1 = world.cover.bounds
+    lx = np.arange(cx0, cx1 + LATTICE_STEP, LATTICE_STEP)
+    ly = np.arange(cy1, cy0 - LATTICE_STEP, -LATTICE_STEP)
+    gx, gy = np.meshgrid(lx, ly)
+    lon, lat = to_geo.transform(gx, gy)
+    times, slants = zero_doppler(orbit, geodetic_to_ecef(lon, lat, world.ellipsoidal_height(gx, gy)), 0.0)
+
+    # the image frame: the radar bounding box of the demo extent
+    ex0, ey0, ex1, ey1 = world.extent.bounds
+    inside = (gx >= ex0) & (gx <= ex1) & (gy >= ey0) & (gy <= ey1)
+    first = float(times[inside].min())
+    sat_speed = float(np.linalg.norm(velocities[len(offsets) // 2]))
+    r_orbit = float(np.linalg.norm(positions[len(offsets) // 2]))
+    rho = float(np.linalg.norm(geodetic_to_ecef(lon[inside].mean(), lat[inside].mean(), 0.0)))
+    interval = PIXEL_SPACING / (sat_speed * rho / r_orbit)  # 10 m of ground track per line
+    lines = math.ceil((float(times[inside].max()) - first) / interval) + 1
+    sr0 = float(slants[inside].min())
 
     def ground(r: np.ndarray) -> np.ndarray:
+        # ground range on a sphere of the local radius, measured from the near edge
         return rho * (
             np.arccos((r_orbit**2 + rho**2 - r**2) / (2 * r_orbit * rho))
             - math.acos((r_orbit**2 + rho**2 - sr0**2) / (2 * r_orbit * rho))
         )
 
-    r_samples = np.linspace(sr0 - 200, slants.max() + 500, 200)
+    r_samples = np.linspace(sr0 - 500, float(slants.max()) + 500, 200)
     gr = ground(r_samples)
     srgr = Polynomial.fit(r_samples - sr0, gr, 5).convert().coef
     grsr = Polynomial.fit(gr, r_samples, 5).convert().coef
-    samples = math.ceil(ground(np.array([slants.max()]))[0] / 10.0) + 1
-    conversion = RangeConversion(
-        azimuth_time=np.array([epoch + np.timedelta64(int(first * 1e9), "ns")]),
-        sr0=np.array([sr0]),
-        srgr=srgr[None, :],
-        gr0=np.array([0.0]),
-        grsr=grsr[None, :],
-    )
-    first_time = epoch + np.timedelta64(round(first * 1e9), "ns")
+    samples = math.ceil(float(ground(np.array([slants[inside].max()]))[0]) / PIXEL_SPACING) + 1
 
-    def solve(lon_, lat_, h_):
-        return line_pixel(orbit, first_time, interval, 10.0, lines, conversion, geodetic_to_ecef(lon_, lat_, h_))
+    def radar(t: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (t - first) / interval, np.polynomial.polynomial.polyval(r - sr0, srgr) / PIXEL_SPACING
 
-    # world samples every 5 m, mapped into the image
-    fine_heights = world.ellipsoidal_height(*_fine_centres(extent, 2))
-    fine_line, fine_pixel = grid_line_pixel(solve, extent, 2, fine_heights, lattice=16)
-    # geolocation grid: lattice at mean terrain height, inverted from (line, pixel) to (x, y)
-    h_mean = float(heights.mean())
-    # the inverse needs a lattice wider than the image's bounding box (the footprint is turned)
-    wide = AreaGrid(
-        "wide",
-        extent.crs,
-        extent.resolution,
-        extent.x_min - 5000,
-        extent.y_max + 5000,
-        extent.width + 1000,
-        extent.height + 1000,
-    )
-    wx, wy = (a[::25, ::25] for a in wide.pixel_centres())
-    wlon, wlat = Transformer.from_crs(extent.crs, "EPSG:4326", always_xy=True).transform(wx, wy)
-    lat_line, lat_pixel = solve(wlon, wlat, np.full(wlon.shape, h_mean))
-    inverse = LinearNDInterpolator(np.c_[lat_line.ravel(), lat_pixel.ravel()], np.c_[wx.ravel(), wy.ravel()])
+    lat_line, lat_pixel = radar(times, slants)
+    # the mapping is nearly affine: its least-squares inverse drives the Newton-like inversion below
+    design = np.c_[gx.ravel(), gy.ravel(), np.ones(gx.size)]
+    coef, *_ = np.linalg.lstsq(design, np.c_[lat_line.ravel(), lat_pixel.ravel()], rcond=None)
+    jac_inv = np.linalg.inv(coef[:2].T)  # d(x, y) / d(line, pixel)
+
+    def invert(line: np.ndarray, pixel: np.ndarray, exact: bool) -> tuple[np.ndarray, np.ndarray]:
+        """World (x, y) seen at image (line, pixel): lattice-interpolated, or exact with zero-Doppler."""
+        xy = np.stack([line - coef[2, 0], pixel - coef[2, 1]])
+        xy = np.tensordot(jac_inv, xy, 1)
+        for _ in range(6 if exact else 8):
+            if exact:
+                h = world.ellipsoidal_height(xy[0], xy[1])
+                lo, la = to_geo.transform(xy[0], xy[1])
+                f_line, f_pixel = radar(*zero_doppler(orbit, geodetic_to_ecef(lo, la, h), 0.0))
+            else:
+                coords = [(ly[0] - xy[1]) / LATTICE_STEP, (xy[0] - lx[0]) / LATTICE_STEP]
+                f_line = map_coordinates(lat_line, coords, order=1, mode="nearest")
+                f_pixel = map_coordinates(lat_pixel, coords, order=1, mode="nearest")
+            xy += np.tensordot(jac_inv, np.stack([line - f_line, pixel - f_pixel]), 1)
+        return xy[0], xy[1]
+
+    rows, cols = np.meshgrid(np.arange(lines, dtype=np.float64), np.arange(samples, dtype=np.float64), indexing="ij")
+    px, py = invert(rows, cols, exact=False)
+
+    # geolocation grid: 10 lines × 21 pixels, exact zero-Doppler positions on the terrain
     grid_lines = np.linspace(0, lines - 1, 10).round()
     grid_pixels = np.linspace(0, samples - 1, 21).round()
     gl, gp = np.meshgrid(grid_lines, grid_pixels, indexing="ij")
-    gxy = inverse(gl.ravel(), gp.ravel())
-    g_lon, g_lat = Transformer.from_crs(extent.crs, "EPSG:4326", always_xy=True).transform(gxy[:, 0], gxy[:, 1])
-    g_ecef = geodetic_to_ecef(g_lon, g_lat, np.full(g_lon.shape, h_mean))
-    g_times, g_slant = zero_doppler(orbit, g_ecef, centre)
+    gx_, gy_ = invert(gl.ravel(), gp.ravel(), exact=True)
+    g_h = world.ellipsoidal_height(gx_, gy_)
+    g_lon, g_lat = to_geo.transform(gx_, gy_)
+    g_ecef = geodetic_to_ecef(g_lon, g_lat, g_h)
+    g_times, g_slant = zero_doppler(orbit, g_ecef, 0.0)
     sat = orbit.state(g_times)[0]
-    to_sat = sat - g_ecef
-    up = g_ecef / np.linalg.norm(g_ecef, axis=1)[:, None]
-    cos_inc = np.einsum("ij,ij->i", to_sat, up) / np.linalg.norm(to_sat, axis=1)
-    incidence = np.degrees(np.arccos(cos_inc))
-    elevation = np.degrees(np.arcsin(rho * np.sin(np.radians(incidence)) / r_orbit))
+    to_sat = _unit(sat - g_ecef)
+    _, _, up = _enu(np.asarray(g_lon), np.asarray(g_lat))
+    incidence = np.degrees(np.arccos(np.einsum("ij,ij->i", to_sat, up)))
+    nadir = -_unit(sat)
+    elevation = np.degrees(np.arccos(np.einsum("ij,ij->i", -to_sat, nadir)))
     geolocation = {
         "line": gl.ravel().astype(int),
         "pixel": gp.ravel().astype(int),
-        "offset_s": g_times - centre,
+        "offset_s": g_times,
         "slant_time": 2 * g_slant / SPEED_OF_LIGHT,
-        "lat": g_lat,
-        "lon": g_lon,
-        "height": np.full(g_lon.shape, h_mean),
+        "lat": np.asarray(g_lat),
+        "lon": np.asarray(g_lon),
+        "height": g_h,
         "incidence": incidence,
         "elevation": elevation,
     }
-    cos_local = _cos_local_incidence(world, extent, fine_pixel, geolocation)
+
+    # what each pixel sees: parcel, texture and the local incidence angle (look vector · terrain normal)
+    index = world.parcel_index_at(px, py)
+    texture = world.texture_at(px, py)
+    d = 2.5
+    dh_dx = (world.orthometric_height(px + d, py) - world.orthometric_height(px - d, py)) / (2 * d)
+    dh_dy = (world.orthometric_height(px, py + d) - world.orthometric_height(px, py - d)) / (2 * d)
+    p_lon, p_lat = to_geo.transform(px, py)
+    p_lon, p_lat = np.asarray(p_lon), np.asarray(p_lat)
+    east, north, up = _enu(p_lon, p_lat)
+    # map grid north differs from true north by the UTM convergence (< 1°), negligible for the normal
+    normal = _unit(-dh_dx[..., None] * east - dh_dy[..., None] * north + up)
+    line_sat = orbit.state(first + np.arange(lines) * interval)[0]
+    target = geodetic_to_ecef(p_lon, p_lat, world.ellipsoidal_height(px, py))
+    los = _unit(line_sat[:, None, :] - target)
+    cos_local = np.einsum("...i,...i->...", los, normal).astype(np.float32)
+
+    centre_vel = velocities[len(offsets) // 2]
+    c_lon, c_lat, _ = ecef_to_geodetic(positions[len(offsets) // 2])
+    ve, vn, _ = _enu(np.asarray(c_lon), np.asarray(c_lat))
+    heading = math.degrees(math.atan2(float(centre_vel @ ve), float(centre_vel @ vn)))
     return TrackGeometry(
         relative_orbit=relative_orbit,
         orbit_offsets=offsets,
         positions=positions,
         velocities=velocities,
-        first_line_offset=first - centre,
+        first_line_offset=first,
         azimuth_time_interval=interval,
         lines=lines,
         samples=samples,
@@ -224,55 +307,38 @@ def track_geometry(world: World, relative_orbit: int, incidence_deg: float) -> T
         srgr=srgr,
         grsr=grsr,
         geolocation=geolocation,
-        fine_grid=AreaGrid(
-            "fine", extent.crs, extent.resolution / 2, extent.x_min, extent.y_max, extent.width * 2, extent.height * 2
-        ),
-        fine_line=fine_line,
-        fine_pixel=fine_pixel,
+        x=px.astype(np.float32),
+        y=py.astype(np.float32),
+        index=index,
+        texture=texture,
         cos_local=cos_local,
         incidence_mid=float(np.median(incidence)),
+        heading_deg=heading,
+        node_offset=node_offset,
     )
 
 
-def _fine_centres(grid: AreaGrid, factor: int) -> tuple[np.ndarray, np.ndarray]:
-    step = grid.resolution / factor
-    xs = grid.x_min + (np.arange(grid.width * factor) + 0.5) * step
-    ys = grid.y_max - (np.arange(grid.height * factor) + 0.5) * step
-    return np.meshgrid(xs, ys)
-
-
-def _cos_local_incidence(world: World, grid: AreaGrid, fine_pixel: np.ndarray, geolocation: dict) -> np.ndarray:
-    """cos of the local incidence angle on the fine grid: look vector against the terrain normal."""
-    xs, ys = _fine_centres(grid, 2)
-    step = grid.resolution / 2
-    h = world.ellipsoidal_height(xs, ys)
-    dh_dy, dh_dx = np.gradient(h, -step, step)
-    normal = np.stack([-dh_dx, -dh_dy, np.ones_like(h)])
-    normal /= np.linalg.norm(normal, axis=0)
-    theta = np.radians(np.interp(fine_pixel, geolocation["pixel"][:21], geolocation["incidence"][:21]))
-    psi = math.radians(HEADING_DEG)
-    east, north = -math.cos(psi), math.sin(psi)  # horizontal direction toward the satellite
-    look = np.stack([np.sin(theta) * east, np.sin(theta) * north, np.cos(theta)])
-    return np.einsum("i...,i...->...", look, normal)
+def _vector_lines(lines: int, step: int) -> np.ndarray:
+    return np.unique(np.r_[np.arange(0, lines, step), lines - 1])
 
 
 def calibration_lut(lines: int, samples: int) -> Lut:
-    """sigmaNought LUT varying smoothly across range, as in real IW GRD products."""
-    vector_lines = np.unique(np.r_[np.arange(0, lines, max(lines // 8, 1)), lines - 1])
+    """sigmaNought LUT varying smoothly across range (about 700 → 590), as in real IW GRD products."""
+    vector_lines = _vector_lines(lines, max(lines // 8, 1))
     pixels = np.unique(np.r_[np.arange(0, samples, 40), samples - 1]).astype(float)
-    values = 705.0 - 110.0 * pixels / max(samples - 1, 1)
+    values = 700.0 - 110.0 * pixels / max(samples - 1, 1)
     return Lut(vector_lines, [pixels] * len(vector_lines), [values * (1 + 0.001 * k) for k in range(len(vector_lines))])
 
 
 def noise_luts(lines: int, samples: int) -> NoiseLuts:
     """IPF ≥ 2.9 noise: range LUT with sub-swath scalloping × three azimuth blocks (IW1–IW3)."""
-    vector_lines = np.unique(np.r_[np.arange(0, lines, max(lines // 8, 1)), lines - 1])
+    vector_lines = _vector_lines(lines, max(lines // 8, 1))
     pixels = np.unique(np.r_[np.arange(0, samples, 40), samples - 1]).astype(float)
     values = 950.0 + 260.0 * np.cos(2 * np.pi * pixels / 640.0) ** 2
     bounds = np.linspace(0, samples, 4).astype(int)
     blocks = []
     for k in range(3):
-        block_lines = np.unique(np.r_[np.arange(0, lines, 50), lines - 1]).astype(float)
+        block_lines = _vector_lines(lines, 50).astype(float)
         blocks.append(
             AzimuthNoiseBlock(
                 0,
@@ -283,27 +349,44 @@ def noise_luts(lines: int, samples: int) -> NoiseLuts:
                 1.0 + 0.04 * np.sin(block_lines / 90.0 + k),
             )
         )
-    return NoiseLuts(Lut(vector_lines, [pixels] * len(vector_lines), [values] * len(vector_lines)), blocks, False)
+    return NoiseLuts(Lut(vector_lines, [pixels] * len(vector_lines), [values] * len(vector_lines)), blocks)
 
 
-def radar_sigma0(
-    world: World, geometry: TrackGeometry, day: date, pol: str, index: np.ndarray, ndvi: np.ndarray
-) -> np.ndarray:
-    """World σ0 averaged (linear power) into each radar pixel of the track's image."""
-    flat, ok, count, fill = geometry.splatting()
-    sigma = world.sigma0(day, index, ndvi, geometry.cos_local, pol).ravel()
-    total = np.bincount(flat, sigma[ok], count.size)
-    image = total / np.maximum(count, 1)
-    return image[fill].reshape(geometry.lines, geometry.samples)
+def interpolate_lut(lut: Lut, lines: int, samples: int) -> np.ndarray:
+    """Bilinear interpolation of a sparse LUT onto the full (lines, samples) image."""
+    cols = np.arange(samples)
+    per_vector = np.stack([np.interp(cols, p, v) for p, v in zip(lut.pixels, lut.values, strict=True)])
+    rows = np.arange(lines)
+    k = np.clip(np.searchsorted(lut.lines, rows, side="right") - 1, 0, len(lut.lines) - 2)
+    span = (lut.lines[k + 1] - lut.lines[k]).astype(float)
+    w = ((rows - lut.lines[k]) / span)[:, None]
+    return per_vector[k] * (1 - w) + per_vector[k + 1] * w
+
+
+def noise_power(noise: NoiseLuts, lines: int, samples: int) -> np.ndarray:
+    """Thermal noise power N (DN²) on the image: range LUT × azimuth LUT of the sub-swath block."""
+    power = interpolate_lut(noise.range, lines, samples)
+    rows = np.arange(lines)
+    for block in noise.azimuth:
+        values = np.interp(rows, block.lines, block.values)
+        span = slice(block.first_sample, block.last_sample + 1)
+        power[block.first_line : block.last_line + 1, span] *= values[block.first_line : block.last_line + 1, None]
+    return power
+
+
+def radar_sigma0(world: World, geometry: TrackGeometry, day: date, pol: str) -> np.ndarray:
+    """World σ0 (linear power) seen by each radar pixel of the track's image on ``day``."""
+    ndvi = world.ndvi_of(day, geometry.index, geometry.texture)
+    return world.sigma0(day, geometry.index, ndvi, geometry.cos_local, pol)
 
 
 def digital_numbers(sigma0: np.ndarray, cal: np.ndarray, noise: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """uint16 DN of σ0 with speckle and thermal noise; border columns zero as in real GRDs."""
-    speckled = sigma0 * rng.gamma(ENL, 1.0 / ENL, sigma0.shape)
-    power = speckled * cal**2 + noise * rng.exponential(1.0, sigma0.shape)
+    """uint16 DN of σ0 with gamma speckle and exponential thermal noise; border columns 0 (no data)."""
+    speckle = rng.standard_gamma(ENL, sigma0.shape, dtype=np.float32) / ENL
+    power = sigma0 * speckle * cal**2 + noise * rng.standard_exponential(sigma0.shape, dtype=np.float32)
     dn = np.clip(np.rint(np.sqrt(power)), 1, 65535).astype(np.uint16)
-    dn[:, :3] = 0
-    dn[:, -3:] = 0
+    dn[:, :BORDER_SAMPLES] = 0
+    dn[:, -BORDER_SAMPLES:] = 0
     return dn
 
 
@@ -398,7 +481,8 @@ def scene_list(world: World) -> list[Scene]:
                         k,
                     )
                 )
-    return sorted(scenes, key=lambda s: s.start)
+    scenes = sorted(scenes, key=lambda s: s.start)
+    return scenes if spec.s1_max_scenes is None else scenes[: spec.s1_max_scenes]
 
 
 def annotation_xml(scene: Scene, pol: str, number: int, g: TrackGeometry, t0: datetime) -> bytes:
@@ -412,7 +496,7 @@ def annotation_xml(scene: Scene, pol: str, number: int, g: TrackGeometry, t0: da
     for tag, text in (
         ("pass", "Descending"),
         ("timelinessCategory", "Fast-24h"),
-        ("platformHeading", HEADING_DEG),
+        ("platformHeading", f"{g.heading_deg:.15e}"),
         ("projection", "Ground Range"),
         ("rangeSamplingRate", "6.434523812571428e+07"),
         ("radarFrequency", f"{RADAR_FREQUENCY:.15e}"),
@@ -433,7 +517,7 @@ def annotation_xml(scene: Scene, pol: str, number: int, g: TrackGeometry, t0: da
     for tag, text in (
         ("productFirstLineUtcTime", _ts(first)),
         ("productLastLineUtcTime", _ts(last)),
-        ("ascendingNodeTime", _ts(t0 - timedelta(seconds=2630))),
+        ("ascendingNodeTime", _ts(t0 - timedelta(seconds=g.node_offset))),
         ("productComposition", "Slice"),
         ("slantRangeTime", f"{2 * g.conversion_sr0 / SPEED_OF_LIGHT:.15e}"),
         ("pixelValue", "Detected"),
@@ -587,7 +671,9 @@ def manifest_xml(scene: Scene, g: TrackGeometry, files: dict[str, bytes], first:
         etree.SubElement(orbit, _q("safe", "relativeOrbitNumber"), type=kind).text = str(g.relative_orbit)
     props = etree.SubElement(etree.SubElement(orbit, _q("safe", "extension")), _q("s1", "orbitProperties"))
     etree.SubElement(props, _q("s1", "pass")).text = "DESCENDING"
-    etree.SubElement(props, _q("s1", "ascendingNodeTime")).text = _ts(first - timedelta(seconds=2630))
+    etree.SubElement(props, _q("s1", "ascendingNodeTime")).text = _ts(
+        first - timedelta(seconds=g.first_line_offset + g.node_offset)
+    )
     info = etree.SubElement(_wrapped(meta, "generalProductInformation"), _q("s1sarl1", "standAloneProductInformation"))
     for tag, text in (
         ("instrumentConfigurationID", "1"),
@@ -655,24 +741,19 @@ def measurement_tiff(dn: np.ndarray, geolocation: dict) -> bytes:
         return mem.read()
 
 
-def write_product(
-    world: World, scene: Scene, g: TrackGeometry, index: np.ndarray, out_dir: Path, rng: np.random.Generator
-) -> Path:
-    """Write one zipped SAFE product; return its path."""
-    # the acquisition's first image line is the scene's start time
+def write_product(world: World, scene: Scene, g: TrackGeometry, out_dir: Path, rng: np.random.Generator) -> Path:
+    """Write one zipped SAFE product (atomically); return its path."""
+    # the scene centre time t0 is placed so that the first image line is the scene's start time
     t0 = scene.start - timedelta(seconds=g.first_line_offset)
-    ndvi = world.ndvi(scene.day, g.fine_grid, index)
-    rows = np.arange(g.lines)
-    cols = np.arange(g.samples)
     lut = calibration_lut(g.lines, g.samples)
     noise = noise_luts(g.lines, g.samples)
-    cal = interpolate_lut(lut, rows, cols)
-    thermal = noise_power(noise, rows, cols)
+    cal = interpolate_lut(lut, g.lines, g.samples).astype(np.float32)
+    thermal = noise_power(noise, g.lines, g.samples).astype(np.float32)
     safe = f"{scene.name}.SAFE"
     files: dict[str, bytes] = {}
     for number, pol in ((1, "VV"), (2, "VH")):
         stem = scene.file_stem(pol, number)
-        sigma = radar_sigma0(world, g, scene.day, pol, index, ndvi)
+        sigma = radar_sigma0(world, g, scene.day, pol)
         files[f"measurement/{stem}.tiff"] = measurement_tiff(digital_numbers(sigma, cal, thermal, rng), g.geolocation)
         files[f"annotation/{stem}.xml"] = annotation_xml(scene, pol, number, g, t0)
         files[f"annotation/calibration/calibration-{stem}.xml"] = calibration_xml(scene, pol, number, g, t0, lut)
@@ -685,10 +766,9 @@ def write_product(
         stamp = scene.start.timetuple()[:6]
         archive.writestr(zipfile.ZipInfo(f"{safe}/manifest.safe", date_time=stamp), manifest, zipfile.ZIP_DEFLATED)
         for name, data in sorted(files.items()):
-            compress = zipfile.ZIP_STORED if name.endswith(".tiff") else zipfile.ZIP_DEFLATED
-            archive.writestr(
-                zipfile.ZipInfo(f"{safe}/{name}", date_time=scene.start.timetuple()[:6]), data, compress_type=compress
-            )
+            # the TIFFs are deflated inside: storing them saves recompressing speckle
+            method = zipfile.ZIP_STORED if name.endswith(".tiff") else zipfile.ZIP_DEFLATED
+            archive.writestr(zipfile.ZipInfo(f"{safe}/{name}", date_time=stamp), data, method)
     with atomic_path(path) as tmp:
         tmp.write_bytes(buffer.getvalue())
     return path

@@ -34,9 +34,10 @@ from sar2ndvi.grid import AreaGrid, grid_from_lonlat_box
 #: EGM96 geoid undulation N around Tsumagoi (m): ellipsoidal height h = H + N with H the orthometric
 #: (EGM96) height. Constant over the few kilometres of the demo world.
 GEOID_UNDULATION_M = 39.5
-#: The world (terrain, parcels) extends this far (m) beyond the demo extent, so that radar images,
-#: whose footprint is turned against the map grid, see land everywhere.
-COVER_MARGIN_M = 2000.0
+#: The world (terrain, parcels) extends beyond the demo extent by this fraction of its size plus
+#: COVER_MARGIN_M, so that radar images, whose footprint is turned against the map grid, see land everywhere.
+COVER_MARGIN_FRACTION = 0.25
+COVER_MARGIN_M = 300.0
 
 # water-cloud parameters (A, B) per polarisation and soil backscatter (dB = a + b·mv)
 WCM = {"VV": (0.12, 0.14), "VH": (0.025, 0.11)}
@@ -71,15 +72,18 @@ class DemoSpec:
     @classmethod
     def from_config(cls, config: dict) -> DemoSpec:
         """From the workflow configuration (keys ``study``, ``areas``, ``demo``)."""
-        demo = config.get("demo", {})
-        study = config.get("study", {})
+        demo = config.get("demo") or {}
+        study = config.get("study") or {}
         tracks = demo.get("s1_tracks") or [
             {"relative_orbit": 46, "platform_incidence_deg": 35.0},
             {"relative_orbit": 119, "platform_incidence_deg": 42.0},
         ]
         return cls(
             seed=int(demo.get("seed", 2017)),
-            areas={k: dict(v) for k, v in config["areas"].items()},
+            areas={
+                k: {side: float(v[side]) for side in ("west", "south", "east", "north")}
+                for k, v in config["areas"].items()
+            },
             crs=study.get("crs", "EPSG:32654"),
             resolution=float(study.get("resolution", 10)),
             start=str(study.get("start", "2017-05-01")),
@@ -118,9 +122,13 @@ def _smooth_field(rng: np.random.Generator, n: int, scale_m: tuple[float, float]
     kx, ky = k * np.cos(angle), k * np.sin(angle)
 
     def f(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, np.float64)[..., None]
-        y = np.asarray(y, np.float64)[..., None]
-        return np.sin(kx * x + ky * y + phase).sum(-1) * math.sqrt(2.0 / n)
+        x = np.asarray(x, np.float64)
+        y = np.asarray(y, np.float64)
+        total = np.zeros(np.broadcast_shapes(x.shape, y.shape))
+        # one wave at a time: no (points × waves) temporary for million-pixel grids
+        for i in range(n):
+            total += np.sin(kx[i] * x + ky[i] * y + phase[i])
+        return total * math.sqrt(2.0 / n)
 
     return f
 
@@ -151,7 +159,8 @@ class World:
             union.width + 2 * pad,
             union.height + 2 * pad,
         )
-        cover_pad = math.ceil(COVER_MARGIN_M / spec.resolution)
+        size = max(self.extent.width, self.extent.height) * spec.resolution
+        cover_pad = math.ceil((COVER_MARGIN_FRACTION * size + COVER_MARGIN_M) / spec.resolution)
         #: the grid the world is defined on (land cover, terrain): the demo extent + COVER_MARGIN_M
         self.cover = AreaGrid(
             "cover",
@@ -320,23 +329,34 @@ class World:
 
     # radar -----------------------------------------------------------------------------------
     def sigma0(self, day: date, index: np.ndarray, ndvi: np.ndarray, cos_local: np.ndarray, pol: str) -> np.ndarray:
-        """σ0 (linear power) by the water-cloud model, for pixels with parcel ``index``, surface ``ndvi``
-        and cosine of the local incidence angle ``cos_local``."""
-        cos_local = np.clip(cos_local, 0.15, 1.0)
-        kinds = np.r_[0, self.kinds][index]
-        water = np.clip(ndvi - 0.15, 0.0, None) * 5.0  # kg/m²
+        """σ0 (linear power, float32) by the water-cloud model.
+
+        Args:
+            day: acquisition day (soil moisture).
+            index: parcel index + 1 per pixel (0 = roads, built-up).
+            ndvi: surface NDVI per pixel.
+            cos_local: cosine of the local incidence angle per pixel (terrain slope included).
+            pol: "VV" or "VH".
+        """
+        f32 = np.float32
+        cos_local = np.clip(np.asarray(cos_local, f32), f32(0.15), f32(1.0))
+        ndvi = np.asarray(ndvi, f32)
+        db = f32(math.log(10) / 10)
         a, b = WCM[pol]
         soil_a, soil_b = SOIL_DB[pol]
-        mv = self.soil_moisture(day) + np.r_[0.0, self.crop["wetness"]][index]
-        rough = np.r_[0.0, self.crop["roughness"]][index]
+        # per-parcel soil backscatter at 38°, dB: moisture and roughness
+        mv = self.soil_moisture(day) + np.r_[0.0, self.crop["wetness"]]
+        soil_db = (soil_a + soil_b * mv + 1.5 * np.r_[0.0, self.crop["roughness"]]).astype(f32)[index]
         theta_deg = np.degrees(np.arccos(cos_local))
-        soil = 10 ** ((soil_a + soil_b * mv + 1.5 * rough - 0.2 * (theta_deg - 38.0)) / 10)
-        gamma2 = np.exp(-2 * b * water / cos_local)
-        canopy = a * water * cos_local * (1 - gamma2) + gamma2 * soil
-        forest = 10 ** ((FOREST_DB[pol] + 2.5 * (cos_local - 0.78)) / 10)
-        built = 10 ** (BUILT_DB[pol] / 10)
+        soil = np.exp((soil_db - f32(0.2) * (theta_deg - f32(38.0))) * db)
+        water = np.clip(ndvi - f32(0.15), f32(0.0), None) * f32(5.0)  # canopy water content, kg/m²
+        gamma2 = np.exp(f32(-2 * b) * water / cos_local)
+        canopy = f32(a) * water * cos_local * (1 - gamma2) + gamma2 * soil
+        forest = np.exp((f32(FOREST_DB[pol]) + f32(2.5) * (cos_local - f32(0.78))) * db)
+        built = f32(10 ** (BUILT_DB[pol] / 10))
+        kinds = np.r_[0, self.kinds][index]
         out = np.where(kinds == FOREST, forest, canopy)
-        return np.where(index == 0, built, out).astype(np.float32)
+        return np.where(index == 0, built, out).astype(f32)
 
     # optical ---------------------------------------------------------------------------------
     @staticmethod

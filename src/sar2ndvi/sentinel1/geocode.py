@@ -1,54 +1,59 @@
-"""Range-Doppler terrain correction of GRD σ0 onto an area grid (SNAP's Terrain-Correction equivalent).
+"""Range-Doppler terrain correction of GRD σ0 onto an area grid (backward geocoding, as SNAP does).
 
-For every pixel of the area grid, oversampled by an integer factor, the ground point (x, y, DEM
-height above the WGS 84 ellipsoid) is converted to ECEF; its zero-Doppler azimuth time and slant
-range follow from the orbit state vectors; time gives the image line, and slant range the ground
-range (the annotation's srgr polynomial, interpolated in azimuth time) and so the image pixel. σ0,
-calibrated and noise-removed on just the radar window that the area needs, is sampled bilinearly
-there, and the oversampled grid is averaged in linear power onto the area grid with GDAL
-(rasterio.warp, average resampling).
+For every pixel centre of the area grid oversampled by an integer factor, the ground point (x, y in
+the grid's projected CRS, height above the WGS 84 ellipsoid from the DEM, bilinearly upsampled) is
+converted to lon/lat and to ECEF (EPSG:4978). Its zero-Doppler azimuth time and slant range are solved
+by Newton's method on the annotation's orbit, starting from a first guess interpolated from the
+annotation's geolocation grid. Time gives the image line, (t − productFirstLineUtcTime) /
+azimuthTimeInterval; slant range gives ground range through the srgr polynomials of the
+coordinateConversion records (interpolated linearly in azimuth time between the two nearest records)
+and so the image pixel, ground range / rangePixelSpacing. σ0, calibrated and noise-removed on only the
+radar window that the area needs, is sampled bilinearly at (line, pixel); the oversampled grid is then
+averaged in linear power onto the area grid with GDAL (rasterio.warp.reproject, average resampling),
+which ignores NaN sub-pixels.
 
-The geometry is solved exactly on a coarse lattice (every ``lattice`` oversampled pixels) at the
-lowest and highest DEM height and interpolated: line and pixel are smooth in x and y and almost
-linear in height, so this costs a few thousand zero-Doppler solutions instead of millions, with an
-interpolation error of a few thousandths of a pixel.
+No radiometric terrain flattening is applied: the output is σ0 on the ellipsoid's reference area.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
+from affine import Affine
 from pyproj import Transformer
 from rasterio.warp import Resampling, reproject
 from scipy.ndimage import map_coordinates
 
 from sar2ndvi.grid import AreaGrid
-from sar2ndvi.sentinel1.calibration import NegativeRule, sigma0_window
-from sar2ndvi.sentinel1.geometry import SPEED_OF_LIGHT, Orbit, geodetic_to_ecef, zero_doppler
-from sar2ndvi.sentinel1.safe import ImageInfo, RangeConversion, SafeProduct, relative_orbit
+from sar2ndvi.sentinel1.calibration import DEFAULT_FLOOR, NegativeRule, sigma0_window
+from sar2ndvi.sentinel1.geometry import Orbit, geodetic_to_ecef, zero_doppler
+from sar2ndvi.sentinel1.safe import (
+    CoordinateConversion,
+    GeolocationGrid,
+    ImageInfo,
+    SafeProduct,
+    relative_orbit,
+)
+
+_CHUNK = 250_000  # ground points solved at once; bounds memory to some 100 MB
 
 
-@dataclass
-class GeocodedSigma0:
-    """σ0 on an area grid: (polarisations, rows, cols) float32 linear power, NaN = no data."""
+def ground_range(
+    conv: CoordinateConversion, seconds: np.ndarray, epoch: np.datetime64, slant: np.ndarray
+) -> np.ndarray:
+    """Ground range (m) of slant ranges (m) at azimuth times (s since ``epoch``).
 
-    sigma0: np.ndarray
-    polarisations: tuple[str, ...]
-    metadata: dict = field(default_factory=dict)
-
-    @property
-    def valid_fraction(self) -> float:
-        return float(np.isfinite(self.sigma0).all(axis=0).mean())
-
-
-def ground_range(conv: RangeConversion, seconds: np.ndarray, epoch: np.datetime64, slant: np.ndarray) -> np.ndarray:
-    """Ground range (m) of slant ranges (m) at azimuth times (s since ``epoch``), srgr interpolated in time."""
+    The srgr polynomials of the two records around each time are evaluated and interpolated linearly
+    in time (held constant beyond the first and last record).
+    """
+    seconds = np.asarray(seconds, np.float64)
+    slant = np.asarray(slant, np.float64)
     times = (conv.azimuth_time - epoch) / np.timedelta64(1, "s")
     if len(times) == 1:
-        upper = np.zeros(seconds.shape, int)
-        lower, weight = upper, np.zeros(seconds.shape)
+        lower = upper = np.zeros(seconds.shape, int)
+        weight = np.zeros(seconds.shape)
     else:
         upper = np.clip(np.searchsorted(times, seconds), 1, len(times) - 1)
         lower = upper - 1
@@ -64,41 +69,153 @@ def ground_range(conv: RangeConversion, seconds: np.ndarray, epoch: np.datetime6
     return horner(lower) * (1.0 - weight) + horner(upper) * weight
 
 
-def line_pixel(
-    orbit: Orbit,
-    first_line_time: np.datetime64,
-    azimuth_time_interval: float,
-    range_pixel_spacing: float,
-    lines: int,
-    conversion: RangeConversion,
-    targets: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Image (line, pixel) of ECEF ``targets`` (..., 3) for a GRD image geometry."""
-    first = orbit.seconds(first_line_time)
-    guess = first + 0.5 * lines * azimuth_time_interval
-    seconds, slant = zero_doppler(orbit, targets, guess)
-    line = (seconds - first) / azimuth_time_interval
-    pixel = ground_range(conversion, seconds, orbit.epoch, slant) / range_pixel_spacing
-    return line, pixel
+def _poly_terms(u: np.ndarray, v: np.ndarray, h: np.ndarray, degree: int) -> np.ndarray:
+    """Monomials of (u, v) up to ``degree``, plus h times those up to degree 1 (pixel is near linear in h)."""
+    plane = [u**i * v**j for i in range(degree + 1) for j in range(degree + 1 - i)]
+    return np.stack([*plane, h, h * u, h * v], axis=-1)
+
+
+@dataclass(frozen=True)
+class RadarGeometry:
+    """Everything that maps ground points to image (line, pixel) for one polarisation of a GRD product."""
+
+    orbit: Orbit
+    image: ImageInfo
+    conversion: CoordinateConversion
+    gcp: GeolocationGrid
+    fit_degree: int = 3
+
+    @cached_property
+    def _fit(self) -> tuple[np.ndarray, np.ndarray]:
+        """Least-squares fit of (lon, lat, height) → (line, pixel) over the geolocation grid."""
+        lon, lat = self.gcp.longitude, self.gcp.latitude
+        centre = np.array([lon.mean(), lat.mean(), 0.0])
+        scale = np.array([np.ptp(lon) / 2, np.ptp(lat) / 2, 1000.0])
+        norm = np.stack([centre, np.where(scale > 0, scale, 1.0)])
+        terms = self._terms(norm, lon, lat, self.gcp.height)
+        coefficients, *_ = np.linalg.lstsq(
+            terms, np.stack([self.gcp.line, self.gcp.pixel], axis=1), rcond=None
+        )
+        return norm, coefficients
+
+    def _terms(self, norm: np.ndarray, lon: np.ndarray, lat: np.ndarray, height: np.ndarray) -> np.ndarray:
+        u, v, h = ((np.asarray(a, float) - norm[0, k]) / norm[1, k] for k, a in enumerate((lon, lat, height)))
+        return _poly_terms(u, v, h, self.fit_degree)
+
+    def approximate_line_pixel(
+        self, lon: np.ndarray, lat: np.ndarray, height: np.ndarray | float = 0.0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(line, pixel) of ground points from a fit to the geolocation grid alone.
+
+        Within a pixel or so of the exact solution inside the scene (worse outside it); it serves as
+        the first guess of the zero-Doppler solution and for the window an area needs.
+        """
+        lon, lat, height = np.broadcast_arrays(np.asarray(lon, float), np.asarray(lat, float), height)
+        norm, coefficients = self._fit
+        both = self._terms(norm, lon, lat, height) @ coefficients
+        return both[..., 0], both[..., 1]
+
+    def line_pixel(
+        self, lon: np.ndarray, lat: np.ndarray, height: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Image (line, pixel) of ground points: degrees (WGS 84), metres above the ellipsoid, any shape."""
+        lon, lat, height = np.broadcast_arrays(
+            np.asarray(lon, float), np.asarray(lat, float), np.asarray(height, float)
+        )
+        first = self.orbit.seconds(self.image.first_line_time)
+        guess_line, _ = self.approximate_line_pixel(lon, lat, height)
+        guess = first + np.clip(guess_line, -1000, self.image.lines + 1000) * self.image.azimuth_time_interval
+        seconds, slant = zero_doppler(self.orbit, geodetic_to_ecef(lon, lat, height), guess)
+        line = (seconds - first) / self.image.azimuth_time_interval
+        pixel = (
+            ground_range(self.conversion, seconds, self.orbit.epoch, slant) / self.image.range_pixel_spacing
+        )
+        return line, pixel
+
+
+def radar_geometry(product: SafeProduct, pol: str) -> RadarGeometry:
+    """The :class:`RadarGeometry` of polarisation ``pol`` of ``product``."""
+    return RadarGeometry(
+        orbit=product.orbit(pol),
+        image=product.image_info(pol),
+        conversion=product.coordinate_conversion(pol),
+        gcp=product.geolocation_grid(pol),
+    )
 
 
 def radar_coordinates(
     product: SafeProduct, pol: str, lon: np.ndarray, lat: np.ndarray, height: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Image (line, pixel) of ground points given in degrees and ellipsoidal metres (any shape)."""
-    info: ImageInfo = product.image_info(pol)
-    return line_pixel(
-        product.orbit(pol),
-        info.first_line_time,
-        info.azimuth_time_interval,
-        info.range_pixel_spacing,
-        info.lines,
-        product.range_conversion(pol),
-        geodetic_to_ecef(lon, lat, height),
+    """Image (line, pixel) of ground points given in degrees (WGS 84) and metres above the ellipsoid."""
+    return radar_geometry(product, pol).line_pixel(lon, lat, height)
+
+
+def radar_window(
+    geometry: RadarGeometry,
+    grid: AreaGrid,
+    margin: int = 100,
+    heights: tuple[float, float] = (0.0, 0.0),
+) -> tuple[int, int, int, int] | None:
+    """(row_off, col_off, rows, cols) of the image that covers ``grid``, from the geolocation grid.
+
+    The grid's outline (21 points an edge), at the lowest and highest of ``heights`` (m above the
+    ellipsoid), is mapped to (line, pixel) with the geolocation-grid fit; ``margin`` pixels are added
+    on every side for terrain displacement inside the outline and the fit's error, and the box is
+    clipped to the image. None if the area lies outside the image.
+    """
+    west, south, east, north = grid.bounds
+    edge = np.linspace(0.0, 1.0, 21)
+    xs = np.concatenate(
+        [west + (east - west) * edge, np.full(21, east), east - (east - west) * edge, np.full(21, west)]
     )
+    ys = np.concatenate(
+        [
+            np.full(21, north),
+            north - (north - south) * edge,
+            np.full(21, south),
+            south + (north - south) * edge,
+        ]
+    )
+    lon, lat = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True).transform(xs, ys)
+    lon, lat = np.concatenate([lon, lon]), np.concatenate([lat, lat])
+    level = np.repeat([float(min(heights)), float(max(heights))], len(xs))
+    line, pixel = geometry.approximate_line_pixel(lon, lat, level)
+    r0 = max(int(np.floor(line.min())) - margin, 0)
+    r1 = min(int(np.ceil(line.max())) + margin + 1, geometry.image.lines)
+    c0 = max(int(np.floor(pixel.min())) - margin, 0)
+    c1 = min(int(np.ceil(pixel.max())) + margin + 1, geometry.image.samples)
+    if r1 <= r0 or c1 <= c0:
+        return None
+    return r0, c0, r1 - r0, c1 - c0
 
 
-def _upsample(values: np.ndarray, shape: tuple[int, int], factor: int) -> np.ndarray:
+@dataclass
+class GeocodedSigma0:
+    """σ0 on an area grid.
+
+    Attributes:
+        sigma0: (polarisations, rows, cols) float32 linear power on the grid's CRS, NaN = no data.
+        polarisations: band names, e.g. ("VV", "VH").
+        metadata: mission, pass, absolute and relative orbit, acquisition start/stop (UTC, ISO 8601),
+            IPF version, processing options and the radar windows used.
+    """
+
+    sigma0: np.ndarray
+    polarisations: tuple[str, ...]
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def valid_fraction(self) -> float:
+        """Fraction of grid pixels with a value in every band."""
+        return float(np.isfinite(self.sigma0).all(axis=0).mean())
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return self.sigma0 if dtype is None else self.sigma0.astype(dtype)
+
+
+def _upsample(values: np.ndarray, factor: int) -> np.ndarray:
+    """Bilinear upsampling by ``factor`` with pixel centres aligned (edges held)."""
+    shape = (values.shape[0] * factor, values.shape[1] * factor)
     rows = (np.arange(shape[0]) + 0.5) / factor - 0.5
     cols = (np.arange(shape[1]) + 0.5) / factor - 0.5
     rr, cc = np.meshgrid(rows, cols, indexing="ij")
@@ -106,112 +223,138 @@ def _upsample(values: np.ndarray, shape: tuple[int, int], factor: int) -> np.nda
 
 
 def grid_line_pixel(
-    solve: Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
-    grid: AreaGrid,
-    oversample: int,
-    heights: np.ndarray | None,
-    lattice: int = 8,
+    geometry: RadarGeometry, grid: AreaGrid, oversample: int, heights: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Radar (line, pixel) of every pixel centre of ``grid`` oversampled by ``oversample``.
+    """Image (line, pixel) of every pixel centre of ``grid`` oversampled by ``oversample``.
 
-    ``solve(lon, lat, h)`` gives exact radar coordinates; it is called on a lattice every ``lattice``
-    fine pixels at the lowest and highest of ``heights`` (ellipsoidal m on the fine grid; None = 0 m),
-    and the result is interpolated bilinearly in the plane and linearly in height.
+    Args:
+        heights: m above the WGS 84 ellipsoid on the oversampled grid.
+
+    Returns:
+        (line, pixel), each of the oversampled grid's shape; NaN where a height is NaN.
     """
-    fine_shape = (grid.height * oversample, grid.width * oversample)
+    fine_rows, fine_cols = grid.height * oversample, grid.width * oversample
     step = grid.resolution / oversample
-    lat_rows = np.unique(np.r_[np.arange(0, fine_shape[0], lattice), fine_shape[0] - 1])
-    lat_cols = np.unique(np.r_[np.arange(0, fine_shape[1], lattice), fine_shape[1] - 1])
-    xx, yy = np.meshgrid(grid.x_min + (lat_cols + 0.5) * step, grid.y_max - (lat_rows + 0.5) * step)
-    lon, lat = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True).transform(xx, yy)
-    levels = [0.0] if heights is None else [float(np.nanmin(heights)) - 1.0, float(np.nanmax(heights)) + 1.0]
-    solved = [solve(lon, lat, np.full(lon.shape, h)) for h in levels]
-    fine_r = np.interp(np.arange(fine_shape[0]), lat_rows, np.arange(len(lat_rows)))
-    fine_c = np.interp(np.arange(fine_shape[1]), lat_cols, np.arange(len(lat_cols)))
-    rr, cc = np.meshgrid(fine_r, fine_c, indexing="ij")
-
-    def at_fine(values: np.ndarray) -> np.ndarray:
-        return map_coordinates(values, [rr, cc], order=1, mode="nearest")
-
-    if len(levels) == 1:
-        return at_fine(solved[0][0]), at_fine(solved[0][1])
-    w = (heights - levels[0]) / (levels[1] - levels[0])
-    line = at_fine(solved[0][0]) * (1 - w) + at_fine(solved[1][0]) * w
-    pixel = at_fine(solved[0][1]) * (1 - w) + at_fine(solved[1][1]) * w
+    xs = grid.x_min + (np.arange(fine_cols) + 0.5) * step
+    ys = grid.y_max - (np.arange(fine_rows) + 0.5) * step
+    to_geo = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True)
+    line = np.empty((fine_rows, fine_cols))
+    pixel = np.empty((fine_rows, fine_cols))
+    rows_per_chunk = max(1, _CHUNK // fine_cols)
+    for start in range(0, fine_rows, rows_per_chunk):
+        stop = min(start + rows_per_chunk, fine_rows)
+        xx, yy = np.meshgrid(xs, ys[start:stop])
+        lon, lat = to_geo.transform(xx, yy)
+        line[start:stop], pixel[start:stop] = geometry.line_pixel(lon, lat, heights[start:stop])
     return line, pixel
 
 
 def geocode_sigma0(
-    product_path,
+    product_path: SafeProduct | str,
     grid: AreaGrid,
     dem_heights: np.ndarray,
     polarisations: tuple[str, ...] = ("VV", "VH"),
     oversample: int = 2,
     noise_removal: bool = True,
     negative: NegativeRule = "clip",
-    negative_floor: float = 1e-5,
+    negative_floor: float = DEFAULT_FLOOR,
     terrain_correction: bool = True,
     allow_legacy_noise: bool = False,
-    lattice: int = 8,
-    margin: int = 4,
+    margin: int = 100,
 ) -> GeocodedSigma0:
     """Terrain-corrected σ0 of a GRD product on ``grid``.
 
     Args:
-        product_path: GRD ``.zip`` or ``.SAFE`` folder.
-        grid: the target grid (projected CRS).
-        dem_heights: heights above the WGS 84 ellipsoid (m) on ``grid``.
-        polarisations: bands to produce.
+        product_path: GRD ``.zip``, ``.SAFE`` folder or an open :class:`SafeProduct`.
+        grid: the target grid (north-up, projected CRS).
+        dem_heights: heights above the WGS 84 ellipsoid (m) on ``grid``, shape ``grid.shape``; NaN
+            heights give NaN σ0.
+        polarisations: bands to produce; they share the geometry of the first.
         oversample: geocode on a grid this many times finer, then average in linear power.
-        noise_removal, negative, negative_floor, allow_legacy_noise: see :mod:`.calibration`.
-        terrain_correction: False geocodes onto the ellipsoid (height 0), to show the terrain's effect.
-        lattice: spacing (oversampled pixels) of the exactly solved geometry lattice.
-        margin: radar pixels read beyond the area's footprint.
+        noise_removal, negative, negative_floor, allow_legacy_noise: see
+            :mod:`sar2ndvi.sentinel1.calibration`.
+        terrain_correction: False geocodes onto the ellipsoid (height 0 everywhere), to show the
+            geolocation error that ignoring terrain makes.
+        margin: radar pixels added to the geolocation-grid window when checking that the scene
+            covers the area.
 
     Returns:
-        σ0 (len(polarisations), rows, cols), float32 linear power, NaN where the scene has no data.
+        :class:`GeocodedSigma0`; ``sigma0`` is (len(polarisations), rows, cols) float32 linear power,
+        NaN outside the scene and where DN was 0.
+
+    Raises:
+        ValueError: for a missing polarisation, a DEM not on ``grid`` or a bad ``oversample``.
+        LegacyNoiseError: for pre-IPF-2.9 noise with ``noise_removal`` unless ``allow_legacy_noise``.
     """
-    product = SafeProduct(product_path)
+    product = product_path if isinstance(product_path, SafeProduct) else SafeProduct(product_path)
+    polarisations = tuple(polarisations)
+    if not polarisations:
+        raise ValueError("no polarisations requested; give e.g. ('VV', 'VH')")
+    for pol in polarisations:
+        product.measurement_path(pol)
+    dem_heights = np.asarray(dem_heights, np.float64)
     if dem_heights.shape != grid.shape:
-        raise ValueError(f"DEM of shape {dem_heights.shape} is not on grid {grid.name!r} {grid.shape}")
-    fine_shape = (grid.height * oversample, grid.width * oversample)
-    heights = _upsample(dem_heights.astype(np.float64), fine_shape, oversample) if terrain_correction else None
-    ref_pol = polarisations[0]
-    line, pixel = grid_line_pixel(
-        lambda lon, lat, h: radar_coordinates(product, ref_pol, lon, lat, h), grid, oversample, heights, lattice
-    )
-    info = product.image_info(ref_pol)
-    r0 = int(max(np.floor(line.min()) - margin, 0))
-    r1 = int(min(np.ceil(line.max()) + margin + 1, info.lines))
-    c0 = int(max(np.floor(pixel.min()) - margin, 0))
-    c1 = int(min(np.ceil(pixel.max()) + margin + 1, info.samples))
+        raise ValueError(
+            f"DEM of shape {dem_heights.shape} is not on grid {grid.name!r} of shape {grid.shape}"
+        )
+    if int(oversample) != oversample or oversample < 1:
+        raise ValueError(f"oversample must be a positive integer, got {oversample!r}")
+    oversample = int(oversample)
+
+    info = product.info
+    geometry = radar_geometry(product, polarisations[0])
     out = np.full((len(polarisations), *grid.shape), np.nan, dtype=np.float32)
-    metadata = {
+    metadata: dict = {
         "mission": info.mission,
         "pass": info.pass_direction,
         "absolute_orbit": info.absolute_orbit,
         "relative_orbit": relative_orbit(info.mission, info.absolute_orbit),
-        "acquisition_start": str(info.first_line_time),
-        "ipf_version": product.ipf_version,
+        "acquisition_start": str(info.start_time),
+        "acquisition_stop": str(info.stop_time),
+        "ipf_version": info.ipf_version,
         "terrain_correction": terrain_correction,
         "noise_removal": noise_removal,
-        "radar_window": [r0, c0, max(r1 - r0, 0), max(c1 - c0, 0)],
+        "negative": negative,
+        "oversample": oversample,
     }
-    if r1 <= r0 or c1 <= c0:
-        return GeocodedSigma0(out, tuple(polarisations), metadata)
-    inside = (line >= -0.5) & (line <= info.lines - 0.5) & (pixel >= -0.5) & (pixel <= info.samples - 0.5)
-    fine_transform = grid.transform * grid.transform.scale(1.0 / oversample)
+    finite = dem_heights[np.isfinite(dem_heights)] if terrain_correction else np.zeros(1)
+    span = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    coarse = radar_window(geometry, grid, margin, span)
+    metadata["geolocation_window"] = list(coarse) if coarse else None
+    if coarse is None:
+        metadata["radar_window"] = None
+        return GeocodedSigma0(out, polarisations, metadata)
+
+    if terrain_correction:
+        heights = _upsample(dem_heights, oversample)
+    else:
+        heights = np.zeros((grid.height * oversample, grid.width * oversample))
+    line, pixel = grid_line_pixel(geometry, grid, oversample, heights)
+    image = geometry.image
+    inside = (line >= -0.5) & (line <= image.lines - 0.5) & (pixel >= -0.5) & (pixel <= image.samples - 0.5)
+    if not inside.any():
+        metadata["radar_window"] = None
+        return GeocodedSigma0(out, polarisations, metadata)
+    # read the exact footprint (±1 pixel for the bilinear neighbours), not the looser geolocation window
+    r0 = max(int(np.floor(line[inside].min())) - 1, 0)
+    r1 = min(int(np.ceil(line[inside].max())) + 2, image.lines)
+    c0 = max(int(np.floor(pixel[inside].min())) - 1, 0)
+    c1 = min(int(np.ceil(pixel[inside].max())) + 2, image.samples)
+    window = (r0, c0, r1 - r0, c1 - c0)
+    metadata["radar_window"] = list(window)
+
+    fine_transform = grid.transform @ Affine.scale(1.0 / oversample)
+    coords = [np.where(inside, line - r0, 0.0), np.where(inside, pixel - c0, 0.0)]
     for band, pol in enumerate(polarisations):
         sigma0 = sigma0_window(
-            product, pol, (r0, c0, r1 - r0, c1 - c0), noise_removal, negative, negative_floor, allow_legacy_noise
+            product, pol, window, noise_removal, negative, negative_floor, allow_legacy_noise
         )
-        fine = map_coordinates(
-            sigma0.astype(np.float64), [line - r0, pixel - c0], order=1, mode="constant", cval=np.nan
-        ).astype(np.float32)
+        fine = map_coordinates(sigma0.astype(np.float64), coords, order=1, mode="nearest").astype(np.float32)
         fine[~inside] = np.nan
+        averaged = np.full(grid.shape, np.nan, dtype=np.float32)
         reproject(
             source=fine,
-            destination=out[band],
+            destination=averaged,
             src_transform=fine_transform,
             src_crs=grid.crs,
             src_nodata=np.nan,
@@ -220,7 +363,17 @@ def geocode_sigma0(
             dst_nodata=np.nan,
             resampling=Resampling.average,
         )
-    return GeocodedSigma0(out, tuple(polarisations), metadata)
+        out[band] = averaged
+    return GeocodedSigma0(out, polarisations, metadata)
 
 
-__all__ = ["SPEED_OF_LIGHT", "GeocodedSigma0", "geocode_sigma0", "ground_range", "line_pixel", "radar_coordinates"]
+__all__ = [
+    "GeocodedSigma0",
+    "RadarGeometry",
+    "geocode_sigma0",
+    "grid_line_pixel",
+    "ground_range",
+    "radar_coordinates",
+    "radar_geometry",
+    "radar_window",
+]
