@@ -189,3 +189,18 @@ def test_dem_is_tsumagoi_like_relief(store):
         heights = src.read(1)
         assert src.crs.to_epsg() == 4326 and abs(src.res[0] - 1 / 3600) < 1e-9
     assert 950 < heights.min() and heights.max() < 1500
+
+
+def test_sigma0_command_geocodes_a_product_onto_a_snapped_grid(store, tmp_path):
+    from sar2ndvi.cli import main
+
+    product = sorted((store / "sentinel1").glob("*.zip"))[0]
+    out = tmp_path / "sigma0.tif"
+    box = TINY["areas"]["test"]
+    args = ["sigma0", str(product), "--bbox", *(str(box[k]) for k in ("west", "south", "east", "north"))]
+    assert main([*args, "--dem", str(store / "dem/dem.tif"), "--out", str(out)]) == 0
+    with rasterio.open(out) as src:
+        assert src.crs.to_epsg() == 32654 and src.res == (10.0, 10.0) and src.count == 2
+        assert src.transform.c % 10 == 0 and src.transform.f % 10 == 0
+        vv = src.read(1)
+    assert np.isfinite(vv).mean() > 0.99 and -20 < 10 * np.log10(np.nanmedian(vv)) < -3

@@ -1,11 +1,4 @@
-import os
-
 import pandas as pd
-
-# Jobs import the sar2ndvi package from this checkout, also inside conda environments and on cluster nodes.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (str(Path(workflow.basedir, "src")), os.environ.get("PYTHONPATH")) if p
-)
 
 AREAS = list(config["areas"])
 STUDY_AREA = "pretrain"
