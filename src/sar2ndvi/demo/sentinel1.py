@@ -11,6 +11,10 @@ mapping (world → zero-Doppler time, slant range) computed with
 incidence angle from the look vector and the terrain normal) with gamma speckle (ENL 4.4) and
 exponential thermal noise becomes DN = √(σ0·A² + N) with the product's calibration and noise LUTs.
 All acquisitions of a track share the mapping: only their times differ.
+
+The LUT containers and their interpolation are deliberately written here again rather than taken
+from :mod:`sar2ndvi.sentinel1`: the generator must not share the reader's code, or a reader bug would
+be baked into the data it is tested on.
 """
 
 from __future__ import annotations
