@@ -20,9 +20,6 @@ import numpy as np
 from sar2ndvi.grid import AreaGrid
 from sar2ndvi.io import read_raster
 
-# Channels kept when SAR indexes are switched off (ablation): the clipped VV and VH backscatter.
-PLAIN_SAR_CHANNELS = (0, 3)
-
 
 def tile_origins(length: int, tile: int, stride: int) -> list[int]:
     """Start offsets of tiles of size ``tile`` every ``stride`` pixels, the last one flush with the end."""

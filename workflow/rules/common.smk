@@ -67,22 +67,16 @@ def ndvi_path(name, date):
     return f"{folder}/{date}.tif"
 
 
-def optical_files(name):
+def optical_scenes(name, column):
     def files(wildcards):
         rows = optical_table(name)
-        rows = rows[rows["date"] == wildcards.date]
-        return {"scenes": list(rows["path"]), "masks": [m for m in rows["mask_path"] if m]}
+        return [p for p in rows.loc[rows["date"] == wildcards.date, column] if p]
 
     return files
 
 
-def regression_inputs(wildcards):
-    s2 = optical_dates("sentinel2")
-    planet = optical_dates("planet")
-    return {
-        "s2": [ndvi_path("sentinel2", d) for d in s2],
-        "planet": [ndvi_path("planet", d) for d in planet],
-    }
+def regression_ndvi(name):
+    return lambda wildcards: [ndvi_path(name, d) for d in optical_dates(name)]
 
 
 def stage_pairs(stage):
@@ -93,28 +87,20 @@ def stage_pairs(stage):
     return pair_scenes(s1_scene_table(), optical_dates(target), config["pairing"]["max_days"])
 
 
-def dataset_inputs(wildcards):
-    stage = wildcards.stage
-    pairs = stage_pairs(stage)
-    area = STAGE_AREA[stage]
-    inputs = {
-        "indexes": [f"results/s1/indexes/{s}.tif" for s in pairs["scene"]],
-        "targets": [ndvi_path(STAGE_TARGET[stage], d) for d in pairs["ndvi_date"]],
-        "mask": f"results/farms/{STUDY_AREA}_mask.tif",
-        "study_grid": f"results/grid/{STUDY_AREA}.json",
-        "grid": f"results/grid/{area}.json",
-    }
-    if stage == "pretrain":
-        inputs["regression"] = "results/regression/s2_to_planet.json"
-        inputs["excluded_grids"] = ["results/grid/validation.json", "results/grid/test.json"]
-    return inputs
+def dataset_indexes(wildcards):
+    return [f"results/s1/indexes/{s}.tif" for s in stage_pairs(wildcards.stage)["scene"]]
 
 
-def predict_inputs(wildcards):
-    return {
-        "model": "results/models/finetune.pt",
-        "indexes": [f"results/s1/indexes/{s}.tif" for s in s1_scenes()],
-        "mask": f"results/farms/{wildcards.area}_mask.tif",
-        "grid": f"results/grid/{wildcards.area}.json",
-        "study_grid": f"results/grid/{STUDY_AREA}.json",
-    }
+def dataset_targets(wildcards):
+    # unique files: several scenes can pair with one NDVI date
+    target = STAGE_TARGET[wildcards.stage]
+    return sorted({ndvi_path(target, d) for d in stage_pairs(wildcards.stage)["ndvi_date"]})
+
+
+def pretrain_only(*paths):
+    """The paths for the pre-training stage, nothing for the others."""
+    return lambda wildcards: list(paths) if wildcards.stage == "pretrain" else []
+
+
+def predict_indexes(wildcards):
+    return [f"results/s1/indexes/{s}.tif" for s in s1_scenes()]

@@ -1,6 +1,12 @@
 rule dataset:
     input:
-        unpack(dataset_inputs),
+        indexes=dataset_indexes,
+        targets=dataset_targets,
+        mask=f"results/farms/{STUDY_AREA}_mask.tif",
+        study_grid=f"results/grid/{STUDY_AREA}.json",
+        grid=lambda wildcards: f"results/grid/{STAGE_AREA[wildcards.stage]}.json",
+        regression=pretrain_only("results/regression/s2_to_planet.json"),
+        excluded_grids=pretrain_only("results/grid/validation.json", "results/grid/test.json"),
     output:
         data="results/dataset/{stage}.npz",
         pairs="results/dataset/{stage}_pairs.csv",

@@ -47,7 +47,11 @@ rule finetune:
 # process per scene, and a new scene still retrains nothing.
 rule predict:
     input:
-        unpack(predict_inputs),
+        model="results/models/finetune.pt",
+        indexes=predict_indexes,
+        mask="results/farms/{area}_mask.tif",
+        grid="results/grid/{area}.json",
+        study_grid=f"results/grid/{STUDY_AREA}.json",
     output:
         "results/ndvi_{area}.tif",
     params:

@@ -40,7 +40,8 @@ checkpoint planet_search:
 
 rule s2_ndvi:
     input:
-        unpack(optical_files("sentinel2")),
+        scenes=optical_scenes("sentinel2", "path"),
+        masks=optical_scenes("sentinel2", "mask_path"),
         grid=f"results/grid/{STUDY_AREA}.json",
     output:
         "results/s2/ndvi/{date}.tif",
@@ -59,7 +60,8 @@ rule s2_ndvi:
 
 rule planet_ndvi:
     input:
-        unpack(optical_files("planet")),
+        scenes=optical_scenes("planet", "path"),
+        masks=optical_scenes("planet", "mask_path"),
         grid=f"results/grid/{STUDY_AREA}.json",
     output:
         "results/planet/ndvi/{date}.tif",
@@ -78,7 +80,8 @@ rule planet_ndvi:
 
 rule s2_planet_regression:
     input:
-        unpack(regression_inputs),
+        s2=regression_ndvi("sentinel2"),
+        planet=regression_ndvi("planet"),
         mask=f"results/farms/{STUDY_AREA}_mask.tif",
         grid=f"results/grid/{STUDY_AREA}.json",
     output:

@@ -1,12 +1,14 @@
 """Paired SAR/NDVI samples of one training stage (pretrain, finetune, validation, test)."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sar2ndvi.dataset import PLAIN_SAR_CHANNELS, build_samples, exclusion_mask
+from sar2ndvi.dataset import build_samples, exclusion_mask
 from sar2ndvi.grid import AreaGrid
+from sar2ndvi.indexes import PLAIN_CHANNEL_INDEXES
 from sar2ndvi.io import atomic_path, read_raster, write_text_if_changed
 from sar2ndvi.regression import LinearFit
 from sar2ndvi.runlog import configure
@@ -22,14 +24,15 @@ transform = excluded = None
 tile = stride = None
 min_valid = 0.0
 if stage == "pretrain":
-    fit = LinearFit(**json.loads(open(snakemake.input.regression).read()))
+    fit = LinearFit(**json.loads(open(snakemake.input.regression[0]).read()))
     transform = fit.apply
     excluded = exclusion_mask(study, [AreaGrid.read(g) for g in snakemake.input.excluded_grids], buffer_px=10)
     tile, stride, min_valid = p.tile_size, p.tile_stride, p.min_valid_fraction
     log.info("pre-training targets: Planet ≈ %.3f · S2 + %.3f", fit.slope, fit.intercept)
+target_of_date = {Path(path).stem: path for path in snakemake.input.targets}
 samples = build_samples(
     snakemake.input.indexes,
-    snakemake.input.targets,
+    [target_of_date[date] for date in pairs["ndvi_date"]],
     parcel_ids,
     study,
     area,
@@ -38,7 +41,7 @@ samples = build_samples(
     tile=tile,
     stride=stride,
     min_valid_fraction=min_valid,
-    channels=None if p.use_sar_indexes else PLAIN_SAR_CHANNELS,
+    channels=None if p.use_sar_indexes else PLAIN_CHANNEL_INDEXES,
 )
 kept = pairs.iloc[np.unique(samples["pair_index"])]
 with atomic_path(snakemake.output.data, suffix=".npz") as tmp:

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from sar2ndvi.dataset import PLAIN_SAR_CHANNELS
 from sar2ndvi.grid import AreaGrid
+from sar2ndvi.indexes import PLAIN_CHANNEL_INDEXES
 from sar2ndvi.io import read_raster, write_raster
 from sar2ndvi.model import load_bundle, predict
 from sar2ndvi.runlog import configure
@@ -18,7 +18,7 @@ area = AreaGrid.read(snakemake.input.grid)
 row, col, rows, cols = study.window_of(area)
 farm = read_raster(snakemake.input.mask, area)[0] > 0
 scenes = pd.DataFrame(p.scenes)
-channels = None if p.use_sar_indexes else list(PLAIN_SAR_CHANNELS)
+channels = None if p.use_sar_indexes else list(PLAIN_CHANNEL_INDEXES)
 x = np.stack(
     [
         read_raster(path, study)[:, row : row + rows, col : col + cols][channels if channels else slice(None)]

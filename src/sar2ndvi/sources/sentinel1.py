@@ -10,6 +10,7 @@ import pandas as pd
 from shapely import wkt as shapely_wkt
 from shapely.geometry import box
 
+from sar2ndvi.sentinel1.safe import relative_orbit
 from sar2ndvi.sources.transfer import copy_verified
 
 GRANULE = re.compile(
@@ -28,14 +29,6 @@ SCENE_COLUMNS = [
     "bytes",
     "md5",
 ]
-
-
-def relative_orbit(platform: str, absolute_orbit: int) -> int:
-    """Relative orbit (track) from the absolute orbit number (ESA's offsets for S1A and S1B)."""
-    offsets = {"S1A": 73, "S1B": 27, "S1C": 172}
-    if platform not in offsets:
-        raise ValueError(f"no relative-orbit rule for platform {platform}")
-    return (absolute_orbit - offsets[platform]) % 175 + 1
 
 
 def parse_granule(name: str) -> dict:
