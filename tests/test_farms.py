@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 from shapely.geometry import Point
 
-from sar2ndvi.farms import best_datum_transformer, farm_parcels, rasterize_parcels, read_fude
+from sar2ndvi.farms import (
+    best_datum_transformer,
+    farm_parcels,
+    rasterize_parcels,
+    read_fude,
+    read_fude_source,
+    to_grid_crs,
+)
 from sar2ndvi.grid import AreaGrid
 
 FUDE = "fude_ueda_nagano_2023/54384129.geojson"
@@ -102,3 +109,59 @@ def test_file_without_maff_attributes_is_refused(tmp_path):
 def test_missing_file_names_the_path(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"nowhere\.geojson"):
         read_fude(tmp_path / "nowhere.geojson")
+
+
+@pytest.fixture(scope="module")
+def flat_fude(fude):
+    """The polygons with MAFF's edit history as text: Arrow needs one type per column."""
+    return fude.assign(history=fude["history"].astype(str))
+
+
+@pytest.mark.parametrize(("suffix", "writer"), [(".fgb", "FlatGeobuf"), (".parquet", "parquet"), (".gpkg", "GPKG")])
+def test_every_maff_format_reads_to_the_same_parcels(flat_fude, tmp_path, suffix, writer):
+    path = tmp_path / f"fude{suffix}"
+    if writer == "parquet":
+        flat_fude.to_parquet(path)
+    else:
+        flat_fude.to_file(path, driver=writer, engine="pyogrio")
+    # FlatGeobuf stores features in its spatial index's order
+    again = read_fude(path).sort_values("polygon_uuid").reset_index(drop=True)
+    expected = flat_fude.sort_values("polygon_uuid").reset_index(drop=True)
+    assert again.crs == flat_fude.crs
+    assert list(again["polygon_uuid"]) == list(expected["polygon_uuid"])
+    assert again.geometry.geom_equals_exact(expected.geometry, tolerance=1e-9).all()
+
+
+def test_zipped_geoparquet_is_read(flat_fude, tmp_path):
+    inner = tmp_path / "2023_202037.parquet"
+    flat_fude.to_parquet(inner)
+    archive = tmp_path / "fude.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.write(inner, inner.name)
+    assert len(read_fude(archive)) == len(flat_fude)
+
+
+def test_a_folder_of_municipality_files_is_merged_without_duplicates(flat_fude, tmp_path):
+    """MAFF ships one file per municipality; neighbours may both list a border parcel."""
+    fude = flat_fude
+    west, east = fude.iloc[:100], fude.iloc[90:]
+    west.to_file(tmp_path / "west.geojson", engine="pyogrio")
+    to_grid_crs(east, "EPSG:6668").to_parquet(tmp_path / "east.parquet")  # another format, another datum
+    (tmp_path / "notes.txt").write_text("not a polygon file")
+    merged = read_fude_source(tmp_path)
+    assert merged.crs == "EPSG:6668", "the first file's CRS (east.parquet sorts first)"
+    assert len(merged) == len(fude)
+    assert merged["polygon_uuid"].is_unique
+
+
+def test_an_empty_folder_says_what_to_put_there(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"no fude polygon file .*local\.farms"):
+        read_fude_source(tmp_path)
+
+
+def test_jgd2000_and_jgd2011_files_land_on_the_same_pixels(fude, grid):
+    """Around Gunma and Nagano, JGD2000 and JGD2011 differ by centimetres (the 2011 shift is north-east)."""
+    jgd2011 = farm_parcels(to_grid_crs(fude, "EPSG:6668"), [100, 200], "EPSG:32654")
+    jgd2000 = farm_parcels(to_grid_crs(fude, "EPSG:6668").set_crs(4612, allow_override=True), [100, 200], "EPSG:32654")
+    a, b = rasterize_parcels(jgd2011, grid), rasterize_parcels(jgd2000, grid)
+    assert (a == b).mean() > 0.999

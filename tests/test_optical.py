@@ -111,3 +111,36 @@ def test_nearest_date_respects_the_tolerance():
     days = [date(2017, 6, 1), date(2017, 6, 6)]
     assert nearest_date(date(2017, 6, 4), days, 3) == date(2017, 6, 6)
     assert nearest_date(date(2017, 6, 20), days, 3) is None
+
+
+def test_planet_8_band_scenes_use_their_red_and_nir_bands(tmp_path):
+    transform = Affine(3.0, 0, GRID.x_min, 0, -3.0, GRID.y_max)
+    path = tmp_path / "20170612_012345_0f22_3B_AnalyticMS_SR_8b.tif"
+    bands = [np.full((20, 27), 50 * (k + 1)) for k in range(8)]
+    bands[5], bands[7] = np.full((20, 27), 500), np.full((20, 27), 3000)
+    _write(path, bands, transform)
+    assert np.nanmean(planet_ndvi(path, GRID)) == pytest.approx(2500 / 3500, rel=1e-6)
+
+
+def test_planet_scene_with_another_band_count_is_refused(tmp_path):
+    transform = Affine(3.0, 0, GRID.x_min, 0, -3.0, GRID.y_max)
+    path = tmp_path / "20170612_012345_0f22_3B_AnalyticMS_SR.tif"
+    _write(path, [np.ones((20, 27))] * 3, transform)
+    with pytest.raises(ValueError, match="3 bands"):
+        planet_ndvi(path, GRID)
+
+
+def test_planet_time_comes_from_the_scene_metadata_when_present(tmp_path):
+    """Planet's metadata carry the exact UTC time, the file name only its seconds (and not always)."""
+    from sar2ndvi.sources.optical import list_planet
+
+    transform = Affine(3.0, 0, GRID.x_min, 0, -3.0, GRID.y_max)
+    for scene in ("20170612_235959_0f22", "20170613_010000_1002"):
+        _write(tmp_path / f"{scene}_3B_AnalyticMS_SR.tif", [np.ones((20, 27))] * 4, transform)
+    (tmp_path / "20170612_235959_0f22_metadata.json").write_text(
+        '{"id": "20170612_235959_0f22", "properties": {"acquired": "2017-06-13T00:00:00.4+00:00"}}'
+    )
+    table = list_planet(tmp_path, "2017-06-01", "2017-06-30")
+    assert list(table["date"]) == ["20170613", "20170613"]
+    assert table["acquired"].iloc[0] == "2017-06-13T00:00:00.400000"
+    assert table["acquired"].iloc[1] == "2017-06-13T01:00:00"

@@ -2,8 +2,8 @@
 
 MAFF publishes farmland parcels as GeoJSON (also FlatGeobuf / GeoParquet in some releases), in
 JGD2011 (EPSG:6668) for recent years and in JGD2000 (EPSG:4612) or the old Tokyo datum (EPSG:4301) in
-older releases and derived files. ``land_type`` 100 is paddy (田) and 200 upland field (畑); the
-cabbage fields of Tsumagoi are upland fields.
+older releases and derived files. GeoParquet is read with pyarrow, the others with GDAL (pyogrio).
+``land_type`` 100 is paddy (田) and 200 upland field (畑); the cabbage fields of Tsumagoi are upland fields.
 
 Datum handling: Tokyo-datum coordinates differ from JGD2011 by about 450 m around Gunma. PROJ's best
 Tokyo → JGD2011 operation uses the TKY2JGD grid (``tky2jgd.gsb``, about 0.1 m) when it is installed in
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 FUDE_COLUMNS = ("polygon_uuid", "land_type")
 SUPPORTED_SUFFIXES = (".geojson", ".json", ".fgb", ".parquet", ".gpkg", ".zip")
+_ZIP_MEMBER_SUFFIXES = (".geojson", ".json", ".fgb", ".parquet", ".gpkg")
 
 
 def read_fude(path: str | Path) -> gpd.GeoDataFrame:
@@ -68,19 +69,53 @@ def read_fude(path: str | Path) -> gpd.GeoDataFrame:
     return frame
 
 
+def read_fude_source(source: str | Path) -> gpd.GeoDataFrame:
+    """Fude polygons from one file or from every supported file of a folder (MAFF ships one per municipality).
+
+    Files are reprojected to the first file's CRS when they differ, and a parcel present in several
+    files (same ``polygon_uuid``) is kept once.
+
+    Raises:
+        FileNotFoundError: if ``source`` does not exist or a folder holds no supported file.
+        ValueError: as :func:`read_fude`.
+    """
+    source = Path(source)
+    if not source.is_dir():
+        return read_fude(source)
+    files = sorted(p for p in source.iterdir() if p.suffix.lower() in SUPPORTED_SUFFIXES)
+    if not files:
+        raise FileNotFoundError(
+            f"{source}: no fude polygon file ({', '.join(SUPPORTED_SUFFIXES)}) in the folder; set local.farms "
+            "to MAFF's downloaded files"
+        )
+    frames = [read_fude(path) for path in files]
+    crs = frames[0].crs
+    merged = gpd.GeoDataFrame(
+        gpd.pd.concat([to_grid_crs(f, crs) for f in frames], ignore_index=True), crs=crs, geometry="geometry"
+    )
+    return merged.drop_duplicates(subset="polygon_uuid", keep="first").reset_index(drop=True)
+
+
 def _read_zip(path: Path) -> gpd.GeoDataFrame:
     with zipfile.ZipFile(path) as archive:
         bad = archive.testzip()
         if bad is not None:
             raise ValueError(f"{path}: corrupt zip member {bad}; download the file again")
-        members = [n for n in archive.namelist() if Path(n).suffix.lower() in (".geojson", ".json", ".fgb", ".gpkg")]
+        members = [n for n in archive.namelist() if Path(n).suffix.lower() in _ZIP_MEMBER_SUFFIXES]
     if not members:
-        raise ValueError(f"{path}: the zip holds no GeoJSON, FlatGeobuf or GeoPackage file")
-    frames = [gpd.read_file(f"zip://{path.resolve()}!{member}", engine="pyogrio") for member in sorted(members)]
+        raise ValueError(f"{path}: the zip holds no GeoJSON, FlatGeobuf, GeoParquet or GeoPackage file")
+    frames = [_read_zip_member(path, member) for member in sorted(members)]
     crs = {f.crs for f in frames}
     if len(crs) != 1:
         raise ValueError(f"{path}: members are in different CRSs {crs}")
     return gpd.GeoDataFrame(gpd.pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+
+
+def _read_zip_member(path: Path, member: str) -> gpd.GeoDataFrame:
+    if member.lower().endswith(".parquet"):
+        with zipfile.ZipFile(path) as archive, archive.open(member) as handle:
+            return gpd.read_parquet(handle)
+    return gpd.read_file(f"zip://{path.resolve()}!{member}", engine="pyogrio")
 
 
 def best_datum_transformer(source: CRS | str, target: CRS | str) -> tuple[object, float | None]:

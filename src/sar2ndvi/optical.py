@@ -160,12 +160,23 @@ def sentinel2_ndvi(path: str | Path, grid: AreaGrid, cloud_probability_max: floa
     return ndvi
 
 
-def planet_ndvi(path: str | Path, grid: AreaGrid, udm2_path: str | Path | None = None) -> np.ndarray:
-    """NDVI on ``grid`` from a PlanetScope 4-band SR scene (blue, green, red, NIR), 3 m → grid by nearest.
+PLANET_RED_NIR = {4: (3, 4), 8: (6, 8)}  # band count → (red, NIR): 4-band (B, G, R, NIR) and 8-band SR
 
-    With a UDM2 mask (band 1 = clear), pixels that are not clear are NaN.
+
+def planet_ndvi(path: str | Path, grid: AreaGrid, udm2_path: str | Path | None = None) -> np.ndarray:
+    """NDVI on ``grid`` from a PlanetScope SR scene, 3 m → grid by nearest neighbour.
+
+    4-band scenes are (blue, green, red, NIR); 8-band ones (coastal blue, blue, green I, green,
+    yellow, red, red edge, NIR). With a UDM2 mask (band 1 = clear), pixels that are not clear are NaN.
+
+    Raises:
+        ValueError: naming the file if it has neither 4 nor 8 bands.
     """
-    red, nir = warp_bands(path, [3, 4], grid, Resampling.nearest)
+    with rasterio.open(path) as src:
+        count = src.count
+    if count not in PLANET_RED_NIR:
+        raise ValueError(f"{path}: {count} bands; a PlanetScope SR scene has 4 or 8 (AnalyticMS_SR or _SR_8b)")
+    red, nir = warp_bands(path, list(PLANET_RED_NIR[count]), grid, Resampling.nearest)
     ndvi = ndvi_from_bands(red, nir)
     if udm2_path is not None and Path(udm2_path).exists():
         clear = warp_bands(udm2_path, [1], grid, Resampling.nearest, use_nodata=False)[0]

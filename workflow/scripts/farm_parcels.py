@@ -2,17 +2,12 @@
 
 from pathlib import Path
 
-from sar2ndvi.farms import farm_parcels, read_fude, write_parcels
+from sar2ndvi.farms import farm_parcels, read_fude_source, write_parcels
 from sar2ndvi.runlog import configure
 
 log = configure(snakemake.log[0])
 source = Path(snakemake.params.source or "")
-if source.is_dir():
-    candidates = sorted(source.glob("*.geojson"))
-    if not candidates:
-        raise FileNotFoundError(f"{source}: no fude GeoJSON in the folder")
-    source = candidates[0]
-parcels = farm_parcels(read_fude(source), list(snakemake.params.land_types), snakemake.params.crs)
+parcels = farm_parcels(read_fude_source(source), list(snakemake.params.land_types), snakemake.params.crs)
 if parcels.empty:
     raise ValueError(f"{source}: no parcel of land_type {snakemake.params.land_types}; check farms.land_types")
 write_parcels(parcels, snakemake.output[0])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +16,7 @@ OPTICAL_COLUMNS = ["date", "acquired", "id", "path", "mask_path"]
 def _in_period(table: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
     if table.empty:
         return pd.DataFrame(columns=OPTICAL_COLUMNS)
-    times = pd.to_datetime(table["acquired"])
+    times = pd.to_datetime(table["acquired"], format="ISO8601")
     keep = (times >= pd.Timestamp(start)) & (times < pd.Timestamp(end) + pd.Timedelta(days=1))
     return table[keep].sort_values(["acquired", "id"], kind="stable").reset_index(drop=True)[OPTICAL_COLUMNS]
 
@@ -43,6 +45,27 @@ def list_sentinel2(folder: str | Path, start: str, end: str) -> pd.DataFrame:
     return _in_period(pd.DataFrame(rows), start, end)
 
 
+def planet_acquired(path: str | Path) -> datetime:
+    """UTC acquisition time of a PlanetScope scene, naive.
+
+    From the scene's ``<id>_metadata.json`` (``properties.acquired``, as the Orders API delivers it)
+    when it lies beside the image, else from the file name (whole seconds).
+
+    Raises:
+        ValueError: naming the file if neither gives a time.
+    """
+    path = Path(path)
+    metadata = path.parent / (path.name.split("_3B_")[0] + "_metadata.json")
+    if metadata.is_file():
+        try:
+            acquired = json.loads(metadata.read_text())["properties"]["acquired"]
+        except (KeyError, TypeError, json.JSONDecodeError) as err:
+            raise ValueError(f"{metadata}: no properties.acquired in the scene metadata ({err})") from err
+        stamp = pd.Timestamp(acquired)
+        return (stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp).to_pydatetime()
+    return parse_planet_name(path).acquired
+
+
 def list_planet(folder: str | Path, start: str, end: str) -> pd.DataFrame:
     """PlanetScope 4-band SR scenes (``*_3B_AnalyticMS_SR*.tif``) with their UDM2 masks where present.
 
@@ -56,12 +79,12 @@ def list_planet(folder: str | Path, start: str, end: str) -> pd.DataFrame:
     for path in sorted(folder.rglob("*_3B_AnalyticMS_SR*.tif")):
         if "udm" in path.stem.lower():
             continue
-        scene = parse_planet_name(path)
+        acquired = planet_acquired(path)
         udm2 = sorted(path.parent.glob(path.name.split("_3B_")[0] + "_3B_*udm2*.tif"))
         rows.append(
             {
-                "date": scene.date_key,
-                "acquired": scene.acquired.isoformat(),
+                "date": acquired.strftime("%Y%m%d"),
+                "acquired": acquired.isoformat(),
                 "id": path.stem,
                 "path": str(path.resolve()),
                 "mask_path": str(udm2[0].resolve()) if udm2 else "",
