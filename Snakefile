@@ -26,6 +26,7 @@ include: "workflow/rules/farms.smk"
 include: "workflow/rules/dataset.smk"
 include: "workflow/rules/model.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/experiments.smk"
 
 
 rule all:

@@ -84,3 +84,16 @@ def test_conda_environments_pin_the_same_versions_as_requirements(repo):
                 assert pins[name] == match[2], f"{env_file.name}: {name}={match[2]}, requirements.txt {pins[name]}"
                 checked += 1
     assert checked > 30
+
+
+def test_paper_config_is_the_papers_schedule_on_top_of_the_default(repo, config):
+    """config/paper.yaml is given with --configfile: Snakemake merges it into config.yaml."""
+    from snakemake.utils import update_config
+
+    merged = copy.deepcopy(config)
+    update_config(merged, yaml.safe_load((repo / "config" / "paper.yaml").read_text()))
+    checked = _validate(repo, merged)
+    assert checked["model"]["pretrain_epochs"] == 5000
+    assert checked["model"]["pretrain_steps_per_epoch"] is None, "an epoch is one pass over the tiles"
+    assert checked["model"]["finetune_epochs"] > checked["model"]["early_stopping_patience"] > 0
+    assert checked["areas"] == config["areas"] and checked["model"]["family"] == "pix2pix"

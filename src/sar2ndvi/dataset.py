@@ -55,6 +55,7 @@ def build_samples(
     stride: int | None = None,
     min_valid_fraction: float = 0.0,
     channels: Sequence[int] | None = None,
+    static: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Stack paired (SAR, NDVI) images of ``area`` into samples.
 
@@ -69,6 +70,8 @@ def build_samples(
         tile, stride: cut each image into tiles (None: whole area images).
         min_valid_fraction: drop samples with fewer masked pixels than this fraction.
         channels: indices of the SAR channels to keep (None: all).
+        static: layers on the study grid (S, rows, cols) appended to every sample's channels, e.g. the
+            DEM height; a NaN there makes the pixel invalid like missing SAR.
 
     Returns:
         dict with ``x``, ``y``, ``mask`` and ``pair_index`` (the pair each sample came from).
@@ -92,6 +95,8 @@ def build_samples(
         x = read_raster(index_path, study)[(slice(None), *window)]
         if channels is not None:
             x = x[list(channels)]
+        if static is not None:
+            x = np.concatenate([x, np.asarray(static, np.float32)[(slice(None), *window)]])
         y = read_raster(target_path, study)[0][window]
         if target_transform is not None:
             y = target_transform(y)

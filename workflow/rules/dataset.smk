@@ -3,6 +3,7 @@ rule dataset:
         indexes=dataset_indexes,
         targets=dataset_targets,
         mask=f"results/farms/{STUDY_AREA}_mask.tif",
+        dem="results/dem/heights.tif",
         study_grid=f"results/grid/{STUDY_AREA}.json",
         grid=lambda wildcards: f"results/grid/{STAGE_AREA[wildcards.stage]}.json",
         regression=pretrain_only("results/regression/s2_to_planet.json"),
@@ -12,7 +13,6 @@ rule dataset:
         pairs="results/dataset/{stage}_pairs.csv",
     params:
         pairs=lambda wildcards: stage_pairs(wildcards.stage).to_dict("list"),
-        use_sar_indexes=config["model"]["use_sar_indexes"],
         tile_size=96,
         tile_stride=80,
         min_valid_fraction=0.1,

@@ -1,42 +1,39 @@
-rule pretrain:
-    input:
-        train="results/dataset/pretrain.npz",
-        validation="results/dataset/validation.npz",
-    output:
-        model="results/models/pretrain.pt",
-        history="results/models/pretrain_history.csv",
-    params:
-        model=config["model"],
-        stage="pretrain",
-    threads: config["model"]["threads"]
-    resources:
-        gpu=0,
-    log:
-        "logs/pretrain.log",
-    benchmark:
-        "results/benchmarks/pretrain.tsv"
-    conda:
-        "../../envs/model.yaml"
-    script:
-        "../scripts/train.py"
+from sar2ndvi.variants import ABLATION_TABLE, VARIANT_PATTERN, ModelVariant
+
+MAIN = ModelVariant.from_config(config["model"])
+MAIN_VARIANT = MAIN.name
+ENSEMBLE_VARIANTS = [MAIN.with_(seed=int(seed)).name for seed in config["ensemble"]["seeds"]]
 
 
-rule finetune:
+def training_data(wildcards):
+    return "results/dataset/pretrain.npz" if wildcards.stage == "pretrain" else "results/dataset/finetune.npz"
+
+
+def pretrained_model(wildcards):
+    return [f"results/models/{wildcards.variant}/pretrain.pt"] if wildcards.stage == "finetune" else []
+
+
+# One rule trains every model: pretrain (S1 → corrected S2 NDVI), finetune (from pretrain, S1 →
+# Planet NDVI) and scratch (S1 → Planet NDVI without pre-training, the "no pre-training" ablation).
+# Checkpoints are protected: retraining one means deleting it on purpose.
+rule train:
     input:
-        init="results/models/pretrain.pt",
-        train="results/dataset/finetune.npz",
+        train=training_data,
         validation="results/dataset/validation.npz",
+        init=pretrained_model,
     output:
-        model="results/models/finetune.pt",
-        history="results/models/finetune_history.csv",
+        model=protected("results/models/{variant}/{stage}.pt"),
+        history="results/models/{variant}/{stage}_history.csv",
+    wildcard_constraints:
+        variant=VARIANT_PATTERN,
+        stage="pretrain|finetune|scratch",
     params:
         model=config["model"],
-        stage="finetune",
     threads: config["model"]["threads"]
     log:
-        "logs/finetune.log",
+        "logs/train/{variant}/{stage}.log",
     benchmark:
-        "results/benchmarks/finetune.tsv"
+        "results/benchmarks/train/{variant}/{stage}.tsv"
     conda:
         "../../envs/model.yaml"
     script:
@@ -47,8 +44,9 @@ rule finetune:
 # process per scene, and a new scene still retrains nothing.
 rule predict:
     input:
-        model="results/models/finetune.pt",
+        models=[f"results/models/{MAIN_VARIANT}/finetune.pt"],
         indexes=predict_indexes,
+        dem="results/dem/heights.tif",
         mask="results/farms/{area}_mask.tif",
         grid="results/grid/{area}.json",
         study_grid=f"results/grid/{STUDY_AREA}.json",
@@ -57,13 +55,38 @@ rule predict:
     params:
         scenes=lambda wildcards: s1_scene_table()[["scene", "start"]].to_dict("list"),
         tta=config["model"]["test_time_augmentation"],
-        use_sar_indexes=config["model"]["use_sar_indexes"],
-        threads=config["model"]["threads"],
+        ensemble=False,
     threads: config["model"]["threads"]
     log:
         "logs/predict/{area}.log",
     benchmark:
         "results/benchmarks/predict/{area}.tsv"
+    conda:
+        "../../envs/model.yaml"
+    script:
+        "../scripts/predict.py"
+
+
+# The same models trained with other seeds: mean and standard deviation per acquisition.
+rule predict_ensemble:
+    input:
+        models=[f"results/models/{variant}/finetune.pt" for variant in ENSEMBLE_VARIANTS],
+        indexes=predict_indexes,
+        dem="results/dem/heights.tif",
+        mask="results/farms/{area}_mask.tif",
+        grid="results/grid/{area}.json",
+        study_grid=f"results/grid/{STUDY_AREA}.json",
+    output:
+        "results/ndvi_{area}_ensemble.tif",
+    params:
+        scenes=lambda wildcards: s1_scene_table()[["scene", "start"]].to_dict("list"),
+        tta=config["model"]["test_time_augmentation"],
+        ensemble=True,
+    threads: config["model"]["threads"]
+    log:
+        "logs/predict_ensemble/{area}.log",
+    benchmark:
+        "results/benchmarks/predict_ensemble/{area}.tsv"
     conda:
         "../../envs/model.yaml"
     script:

@@ -85,9 +85,11 @@ rule s2_planet_regression:
         mask=f"results/farms/{STUDY_AREA}_mask.tif",
         grid=f"results/grid/{STUDY_AREA}.json",
     output:
-        "results/regression/s2_to_planet.json",
+        fit="results/regression/s2_to_planet.json",
+        samples="results/regression/s2_to_planet_samples.csv",
     params:
         max_days=config["pairing"]["max_days"],
+        samples=20000,
     log:
         "logs/s2_planet_regression.log",
     benchmark:

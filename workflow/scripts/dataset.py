@@ -8,10 +8,10 @@ import pandas as pd
 
 from sar2ndvi.dataset import build_samples, exclusion_mask
 from sar2ndvi.grid import AreaGrid
-from sar2ndvi.indexes import PLAIN_CHANNEL_INDEXES
 from sar2ndvi.io import atomic_path, read_raster, write_text_if_changed
 from sar2ndvi.regression import LinearFit
 from sar2ndvi.runlog import configure
+from sar2ndvi.variants import DATASET_CHANNELS
 
 log = configure(snakemake.log[0])
 stage = snakemake.wildcards.stage
@@ -19,6 +19,7 @@ p = snakemake.params
 study = AreaGrid.read(snakemake.input.study_grid)
 area = AreaGrid.read(snakemake.input.grid)
 parcel_ids = read_raster(snakemake.input.mask, study)[0]
+heights = read_raster(snakemake.input.dem, study)
 pairs = pd.DataFrame(p.pairs)
 transform = excluded = None
 tile = stride = None
@@ -41,12 +42,18 @@ samples = build_samples(
     tile=tile,
     stride=stride,
     min_valid_fraction=min_valid,
-    channels=None if p.use_sar_indexes else PLAIN_CHANNEL_INDEXES,
+    static=heights,
 )
 kept = pairs.iloc[np.unique(samples["pair_index"])]
 with atomic_path(snakemake.output.data, suffix=".npz") as tmp:
     with open(tmp, "wb") as handle:
-        np.savez(handle, **samples, scenes=pairs["scene"].to_numpy(str), ndvi_dates=pairs["ndvi_date"].to_numpy(str))
+        np.savez(
+            handle,
+            **samples,
+            scenes=pairs["scene"].to_numpy(str),
+            ndvi_dates=pairs["ndvi_date"].to_numpy(str),
+            channel_names=np.array(DATASET_CHANNELS),
+        )
 write_text_if_changed(snakemake.output.pairs, pairs.to_csv(index=False))
 log.info(
     "%s: %d samples of %s from %d of %d pairs, %.1f %% masked pixels",

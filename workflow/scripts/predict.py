@@ -1,4 +1,4 @@
-"""NDVI of every Sentinel-1 acquisition over one area, with test-time augmentation."""
+"""NDVI of every Sentinel-1 acquisition over one area: one model, or the mean and spread of an ensemble."""
 
 import json
 
@@ -6,41 +6,53 @@ import numpy as np
 import pandas as pd
 
 from sar2ndvi.grid import AreaGrid
-from sar2ndvi.indexes import PLAIN_CHANNEL_INDEXES
 from sar2ndvi.io import read_raster, write_raster
 from sar2ndvi.model import load_bundle, predict
 from sar2ndvi.runlog import configure
+from sar2ndvi.variants import DATASET_CHANNELS, channel_positions
 
 log = configure(snakemake.log[0])
 p = snakemake.params
 study = AreaGrid.read(snakemake.input.study_grid)
 area = AreaGrid.read(snakemake.input.grid)
 row, col, rows, cols = study.window_of(area)
+window = (slice(None), slice(row, row + rows), slice(col, col + cols))
 farm = read_raster(snakemake.input.mask, area)[0] > 0
 scenes = pd.DataFrame(p.scenes)
-channels = None if p.use_sar_indexes else list(PLAIN_CHANNEL_INDEXES)
-x = np.stack(
-    [
-        read_raster(path, study)[:, row : row + rows, col : col + cols][channels if channels else slice(None)]
-        for path in snakemake.input.indexes
-    ]
-)
-bundle = load_bundle(snakemake.input.model)
-ndvi = predict(bundle, x, tta=p.tta)
-ndvi[:, ~farm] = np.nan
-ndvi[~np.isfinite(x).all(axis=1)] = np.nan
+heights = read_raster(snakemake.input.dem, study)[window]
+x = np.stack([np.concatenate([read_raster(path, study)[window], heights]) for path in snakemake.input.indexes])
+no_data = ~np.isfinite(x).all(axis=1)
+
+members, digests = [], []
+for path in snakemake.input.models:
+    bundle = load_bundle(path)
+    keep = channel_positions(DATASET_CHANNELS, bundle["channel_names"])
+    members.append(predict(bundle, x[:, keep], tta=p.tta))
+    digests.append(bundle["digest"])
+members = np.stack(members)
+times = [pd.Timestamp(t).isoformat() for t in scenes["start"]]
+if p.ensemble:
+    # mean and spread of the members, interleaved per acquisition: "<time> mean", "<time> std"
+    bands = np.stack([members.mean(axis=0), members.std(axis=0)], axis=1).reshape(-1, rows, cols)
+    names = [f"{t} {stat}" for t in times for stat in ("mean", "std")]
+    band_no_data = np.repeat(no_data, 2, axis=0)
+else:
+    bands, names, band_no_data = members[0], times, no_data
+bands[:, ~farm] = np.nan
+bands[band_no_data] = np.nan
 write_raster(
     snakemake.output[0],
-    ndvi,
+    bands,
     area,
-    [pd.Timestamp(t).isoformat() for t in scenes["start"]],
+    names,
     {
         "scenes": json.dumps(list(scenes["scene"])),
-        "model": bundle["digest"],
+        "models": json.dumps(digests),
         "units": "NDVI",
         "test_time_augmentation": str(p.tta),
+        "ensemble_members": str(len(digests)),
         "area": area.name,
     },
     cog=True,
 )
-log.info("%s: %d acquisitions predicted with model %s", area.name, len(scenes), bundle["digest"])
+log.info("%s: %d acquisitions predicted with %d model(s) %s", area.name, len(scenes), len(digests), digests)

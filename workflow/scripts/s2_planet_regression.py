@@ -3,9 +3,10 @@
 from datetime import datetime
 
 import numpy as np
+import pandas as pd
 
 from sar2ndvi.grid import AreaGrid
-from sar2ndvi.io import read_raster, write_json
+from sar2ndvi.io import atomic_path, read_raster, write_json
 from sar2ndvi.optical import nearest_date
 from sar2ndvi.regression import fit_linear
 from sar2ndvi.runlog import configure
@@ -38,7 +39,12 @@ if not xs:
         "widen pairing.max_days"
     )
 fit = fit_linear(np.concatenate(xs), np.concatenate(ys), n_pairs=len(used))
-write_json(snakemake.output[0], fit.to_dict())
+write_json(snakemake.output.fit, fit.to_dict())
+# a reproducible sample of the matched pixels, for the report's scatter plot
+s2_all, planet_all = np.concatenate(xs), np.concatenate(ys)
+pick = np.random.default_rng(0).permutation(len(s2_all))[: snakemake.params.samples]
+with atomic_path(snakemake.output.samples, suffix=".csv") as tmp:
+    pd.DataFrame({"s2": s2_all[pick], "planet": planet_all[pick]}).to_csv(tmp, index=False, float_format="%.5f")
 log.info(
     "Planet ≈ %.4f · S2 + %.4f (r² %.3f, %d pixels from %d date pairs)",
     fit.slope,

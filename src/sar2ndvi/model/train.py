@@ -283,7 +283,7 @@ def train_model(
         train: training samples (see module doc).
         validation: validation samples for the per-epoch MSE and early stopping.
         init: a bundle to start from (fine-tuning); its normalisation and weights are kept.
-        report: called with each epoch's record: ``epoch``, ``loss_g``, ``loss_d``, ``l1`` (means
+        report: called with each epoch's record instead of logging it: ``epoch``, ``loss_g``, ``loss_d``, ``l1`` (means
             over the epoch's steps), ``val_mse`` (if validation is given) and ``seconds``.
         channel_names: names of the C input channels, stored in the bundle (default: see
             :func:`default_channel_names`, or the init bundle's).
@@ -382,17 +382,18 @@ def _train(
             record["val_mse"] = validation_mse(generator, validation, norm, device)
         record["seconds"] = time.perf_counter() - started
         history.append(record)
-        log.info(
-            "epoch %d: G %.4f, D %.4f, L1 %.4f, validation MSE %.5f (%.1f s)",
-            epoch,
-            record["loss_g"],
-            record["loss_d"],
-            record["l1"],
-            record.get("val_mse", math.nan),
-            record["seconds"],
-        )
         if report:
             report(record)
+        else:
+            log.info(
+                "epoch %d: G %.4f, D %.4f, L1 %.4f, validation MSE %.5f (%.1f s)",
+                epoch,
+                record["loss_g"],
+                record["loss_d"],
+                record["l1"],
+                record.get("val_mse", math.nan),
+                record["seconds"],
+            )
         score = record.get("val_mse", math.nan)
         if not math.isfinite(score):
             score = -epoch  # without validation the latest epoch is the best

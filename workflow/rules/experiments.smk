@@ -1,0 +1,146 @@
+# Table 3 of Kimura et al. (2023) and the baselines, on the same samples as the method.
+
+
+def ablation_rows():
+    rows = []
+    for k, row in enumerate(ABLATION_TABLE):
+        variant, stage = row.model(MAIN)
+        rows.append(
+            {
+                "key": f"row{k}",
+                "method": row.method,
+                "pre_training": row.pre_training,
+                "fine_tuning": row.fine_tuning,
+                "sar_indexes": row.sar_indexes,
+                "training_aug": row.training_aug,
+                "test_time_aug": row.test_time_aug,
+                "paper_mse": row.paper_mse,
+                "score": f"results/scores/{variant.name}/{stage}_{'tta' if row.test_time_aug else 'notta'}",
+            }
+        )
+    return rows
+
+
+SEN12TP_VARIANT = MAIN.with_(
+    family="sen12tp_unet",
+    sar_indexes=config["baselines"]["sen12tp_unet"]["sar_indexes"],
+    dem=config["baselines"]["sen12tp_unet"]["dem"],
+).name
+BASELINE_MODELS = {
+    "method": ("Pix2pix, pre-trained and fine-tuned (Kimura et al.)", MAIN_VARIANT, "finetune", "tta"),
+    "sen12tp": ("SEN12TP U-Net (Roßberg & Schmitt)", SEN12TP_VARIANT, "finetune", "notta"),
+}
+
+
+rule score:
+    input:
+        model="results/models/{variant}/{stage}.pt",
+        data="results/dataset/{split}.npz",
+    output:
+        "results/scores/{variant}/{stage}_{tta}_{split}.json",
+    wildcard_constraints:
+        variant=VARIANT_PATTERN,
+        stage="pretrain|finetune|scratch",
+        tta="tta|notta",
+        split="validation|test",
+    threads: config["model"]["threads"]
+    log:
+        "logs/score/{variant}/{stage}_{tta}_{split}.log",
+    benchmark:
+        "results/benchmarks/score/{variant}/{stage}_{tta}_{split}.tsv"
+    conda:
+        "../../envs/model.yaml"
+    script:
+        "../scripts/score.py"
+
+
+rule ablation:
+    input:
+        **{f"{row['key']}_{split}": f"{row['score']}_{split}.json" for row in ablation_rows() for split in ("validation", "test")},
+    output:
+        "results/ablation.csv",
+    params:
+        rows=ablation_rows(),
+    log:
+        "logs/ablation.log",
+    benchmark:
+        "results/benchmarks/ablation.tsv"
+    conda:
+        "../../envs/geo.yaml"
+    script:
+        "../scripts/ablation_table.py"
+
+
+rule baseline_rvi:
+    input:
+        train="results/dataset/finetune.npz",
+        validation="results/dataset/validation.npz",
+        test="results/dataset/test.npz",
+    output:
+        "results/baselines/rvi_linear.json",
+    log:
+        "logs/baselines/rvi_linear.log",
+    benchmark:
+        "results/benchmarks/baselines/rvi_linear.tsv"
+    conda:
+        "../../envs/geo.yaml"
+    script:
+        "../scripts/baseline_rvi.py"
+
+
+rule baseline_field_forest:
+    input:
+        train="results/dataset/finetune.npz",
+        validation="results/dataset/validation.npz",
+        test="results/dataset/test.npz",
+        parcels=f"results/farms/{STUDY_AREA}_mask.tif",
+        study_grid=f"results/grid/{STUDY_AREA}.json",
+        train_grid="results/grid/train.json",
+        validation_grid="results/grid/validation.json",
+        test_grid="results/grid/test.json",
+    output:
+        "results/baselines/field_random_forest.json",
+    params:
+        settings=config["baselines"]["random_forest"],
+    threads: config["model"]["threads"]
+    log:
+        "logs/baselines/field_random_forest.log",
+    benchmark:
+        "results/benchmarks/baselines/field_random_forest.tsv"
+    conda:
+        "../../envs/geo.yaml"
+    script:
+        "../scripts/baseline_field_forest.py"
+
+
+rule baselines:
+    input:
+        **{
+            f"{key}_{split}": f"results/scores/{variant}/{stage}_{tta}_{split}.json"
+            for key, (_, variant, stage, tta) in BASELINE_MODELS.items()
+            for split in ("validation", "test")
+        },
+        rvi="results/baselines/rvi_linear.json",
+        forest="results/baselines/field_random_forest.json",
+        metrics="results/metrics.json",
+    output:
+        "results/baselines.csv",
+    params:
+        models={key: label for key, (label, *_) in BASELINE_MODELS.items()},
+    log:
+        "logs/baselines.log",
+    benchmark:
+        "results/benchmarks/baselines.tsv"
+    conda:
+        "../../envs/geo.yaml"
+    script:
+        "../scripts/baseline_table.py"
+
+
+# Everything the method's evaluation shows, from one command: snakemake --cores 8 experiments
+rule experiments:
+    input:
+        "results/metrics.json",
+        "results/ablation.csv",
+        "results/baselines.csv",
+        "results/ndvi_test_ensemble.tif",
