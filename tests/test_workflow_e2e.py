@@ -108,3 +108,49 @@ def test_every_job_left_a_log_and_a_benchmark(run):
     logs = list((run / "logs").rglob("*.log"))
     benchmarks = list((run / "results/benchmarks").rglob("*.tsv"))
     assert len(logs) > 10 and len(benchmarks) == len(logs)
+
+
+@pytest.fixture(scope="module")
+def experiments(run, repo):
+    """Table 3, the baselines and a two-seed ensemble, from one command, on the same small world."""
+    config = {**SMALL_CONFIG, "ensemble": {"seeds": [42, 43]}, "baselines": {"random_forest": {"trees": 20}}}
+    (run / "config.yaml").write_text(yaml.safe_dump(config))
+    result = _snakemake(repo, run, "experiments")
+    assert result.returncode == 0, result.stderr[-6000:]
+    return run
+
+
+def test_the_ablation_table_has_table_3s_rows_and_layout(experiments):
+    table = pd.read_csv(experiments / "results/ablation.csv")
+    assert list(table["method"]) == ["Ours"] + [f"Ablation {k}" for k in range(1, 6)]
+    components = ["pre_training", "fine_tuning", "sar_indexes", "training_aug", "test_time_aug"]
+    for k, component in enumerate(components, start=1):
+        assert not table.loc[k, component] and table.drop(index=k)[component].all()
+    assert (table["validation_mse"] > 0).all() and (table["test_mse"] > 0).all()
+    # the paper's figures are carried beside, never in place of, the measured ones
+    assert table["paper_mse"].tolist() == [0.008661, 0.020866, 0.009835, 0.010978, 0.018021, 0.009048]
+    assert table["validation_mse"].nunique() > 1
+
+
+def test_the_baselines_table_compares_the_method_with_each_baseline(experiments):
+    table = pd.read_csv(experiments / "results/baselines.csv")
+    methods = " | ".join(table["method"])
+    for name in ("Kimura", "SEN12TP", "RVI linear regression", "random forest", "mean"):
+        assert name in methods
+    metrics = json.loads((experiments / "results/metrics.json").read_text())
+    assert table.loc[0, "mse"] == pytest.approx(metrics["model"]["mse"], rel=1e-4), "same model, same pixels"
+    assert ((table["rmse"] - np.sqrt(table["mse"])).abs() < 1e-5).all()
+
+
+def test_the_ensemble_gives_a_mean_and_a_spread_per_acquisition(experiments):
+    with (
+        rasterio.open(experiments / "results/ndvi_test.tif") as single,
+        rasterio.open(experiments / "results/ndvi_test_ensemble.tif") as ensemble,
+    ):
+        assert ensemble.count == 2 * single.count
+        assert [d.rsplit(" ", 1)[1] for d in ensemble.descriptions[:2]] == ["mean", "std"]
+        assert ensemble.descriptions[0].split(" ")[0] == single.descriptions[0]
+        data = ensemble.read()
+    mean, std = data[0::2], data[1::2]
+    assert np.nanmin(std) >= 0 and np.nanmax(std) > 0
+    assert np.nanmax(np.abs(mean)) <= 1

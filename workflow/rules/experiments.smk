@@ -21,14 +21,11 @@ def ablation_rows():
     return rows
 
 
-SEN12TP_VARIANT = MAIN.with_(
-    family="sen12tp_unet",
-    sar_indexes=config["baselines"]["sen12tp_unet"]["sar_indexes"],
-    dem=config["baselines"]["sen12tp_unet"]["dem"],
-).name
+SEN12TP = MAIN.with_(family="sen12tp_unet", sar_indexes=config["baselines"]["sen12tp_unet"]["sar_indexes"])
 BASELINE_MODELS = {
     "method": ("Pix2pix, pre-trained and fine-tuned (Kimura et al.)", MAIN_VARIANT, "finetune", "tta"),
-    "sen12tp": ("SEN12TP U-Net (Roßberg & Schmitt)", SEN12TP_VARIANT, "finetune", "notta"),
+    "sen12tp": ("SEN12TP U-Net (Roßberg & Schmitt)", SEN12TP.with_(dem=False).name, "finetune", "notta"),
+    "sen12tp_dem": ("SEN12TP U-Net with DEM input", SEN12TP.with_(dem=True).name, "finetune", "notta"),
 }
 
 
