@@ -229,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
                 state = "cache not dropped"
             figures = run_child(
                 OURS.format(
+                    peak=PEAK,
                     area=AREA,
                     crs=AREA_CRS,
                     dem=DEM,
