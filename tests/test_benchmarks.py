@@ -7,7 +7,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-import sigma0_full_scene as bench  # noqa: E402
+import sigma0_full_scene as bench
 
 
 def test_a_child_reports_its_own_time_and_peak_memory():

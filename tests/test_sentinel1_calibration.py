@@ -43,9 +43,7 @@ def real() -> Path:
     """The shared folder of real products (see each folder's SOURCE.md)."""
     folder = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real").resolve()
     if not folder.is_dir():
-        pytest.skip(
-            f"real-data folder {folder} is absent; the Sentinel-1 calibration tests need its products"
-        )
+        pytest.skip(f"real-data folder {folder} is absent; the Sentinel-1 calibration tests need its products")
     return folder
 
 
@@ -202,9 +200,7 @@ def test_sigma0_is_read_from_inside_a_zip_as_from_the_folder(s1b, tmp_path):
                 out.write(path, path.relative_to(s1b.parent).as_posix())
     product = SafeProduct(archive)
     assert product.measurement_path("VV").startswith("/vsizip/")
-    np.testing.assert_array_equal(
-        sigma0_window(product, "VV", S1B_WINDOW), sigma0_window(s1b, "VV", S1B_WINDOW)
-    )
+    np.testing.assert_array_equal(sigma0_window(product, "VV", S1B_WINDOW), sigma0_window(s1b, "VV", S1B_WINDOW))
 
 
 def test_zero_dn_is_nodata_and_windows_outside_the_image_are_refused(s1b):

@@ -153,13 +153,9 @@ def reference_sigma0(safe: Path, line: np.ndarray, pixel: np.ndarray) -> np.ndar
     IW2 block per MPC-0392."""
     at = {"line": xr.DataArray(line.ravel()), "pixel": xr.DataArray(pixel.ravel())}
     a = xr.open_dataset(safe, engine="sentinel-1", group="IW/VV/calibration")["sigmaNought"].interp(**at)
-    noise = xr.open_dataset(safe, engine="sentinel-1", group="IW/VV/noise_range")["noiseRangeLut"].interp(
-        **at
-    )
+    noise = xr.open_dataset(safe, engine="sentinel-1", group="IW/VV/noise_range")["noiseRangeLut"].interp(**at)
     noise_xml = next((safe / "annotation" / "calibration").glob("noise-*.xml"))
-    block = next(
-        b for b in ET.parse(noise_xml).getroot().iter("noiseAzimuthVector") if b.findtext("swath") == "IW2"
-    )
+    block = next(b for b in ET.parse(noise_xml).getroot().iter("noiseAzimuthVector") if b.findtext("swath") == "IW2")
     factor = np.interp(
         line.ravel(),
         np.array(block.findtext("line").split(), float),

@@ -22,9 +22,7 @@ def real() -> Path:
     """The shared folder of real products (see each folder's SOURCE.md)."""
     folder = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real").resolve()
     if not folder.is_dir():
-        pytest.skip(
-            f"real-data folder {folder} is absent; the Sentinel-1 reader tests need its SAFE products"
-        )
+        pytest.skip(f"real-data folder {folder} is absent; the Sentinel-1 reader tests need its SAFE products")
     return folder
 
 
@@ -193,9 +191,7 @@ def test_missing_measurement_file_says_the_product_is_incomplete(real):
 
 def test_missing_product_raises_file_not_found_with_the_path(tmp_path):
     missing = tmp_path / "S1A_IW_GRDH_1SDV_missing.zip"
-    with pytest.raises(
-        FileNotFoundError, match=r"S1A_IW_GRDH_1SDV_missing\.zip: Sentinel-1 product not found"
-    ):
+    with pytest.raises(FileNotFoundError, match=r"S1A_IW_GRDH_1SDV_missing\.zip: Sentinel-1 product not found"):
         SafeProduct(missing)
 
 

@@ -26,6 +26,8 @@ def _sigma0(args: argparse.Namespace) -> int:
     from sar2ndvi.optical import warp_bands
     from sar2ndvi.sentinel1.calibration import sigma0_window
     from sar2ndvi.sentinel1.geocode import geocode_sigma0
+    from sar2ndvi.sentinel1.orbit_file import read_orbit_file
+    from sar2ndvi.sentinel1.safe import SafeProduct
 
     pols = tuple(args.polarisations)
     if args.window:
@@ -57,8 +59,13 @@ def _sigma0(args: argparse.Namespace) -> int:
         heights = warp_bands(args.dem, [1], grid, Resampling.bilinear)[0] + args.geoid_undulation
     else:
         heights = np.zeros(grid.shape)
+    product = SafeProduct(args.product)
+    orbit = None
+    if args.orbit_file:
+        info = product.info
+        orbit = read_orbit_file(args.orbit_file, info.start_time, info.stop_time)
     result = geocode_sigma0(
-        args.product,
+        product,
         grid,
         heights,
         pols,
@@ -66,6 +73,9 @@ def _sigma0(args: argparse.Namespace) -> int:
         not args.keep_noise,
         args.negative,
         terrain_correction=args.dem is not None,
+        orbit=orbit,
+        speckle_filter=args.speckle_filter,
+        speckle_window=args.speckle_window,
     )
     write_raster(
         args.out,
@@ -105,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--oversample", type=int, default=2)
     s.add_argument("--negative", choices=["clip", "nan", "keep"], default="clip")
     s.add_argument("--keep-noise", action="store_true", help="do not subtract thermal noise")
+    s.add_argument("--orbit-file", type=Path, help="ESA POEORB/RESORB .EOF file instead of the annotation orbit")
+    s.add_argument("--speckle-filter", choices=["none", "lee"], default="none")
+    s.add_argument("--speckle-window", type=int, default=5, help="Lee filter window, pixels (odd)")
     s.set_defaults(run=_sigma0)
     d = sub.add_parser("demo", help="write the offline demo archive")
     d.add_argument("--config", type=Path, required=True)

@@ -4,13 +4,22 @@ from sar2ndvi.grid import AreaGrid
 from sar2ndvi.io import read_raster, write_raster
 from sar2ndvi.runlog import configure
 from sar2ndvi.sentinel1.geocode import geocode_sigma0
+from sar2ndvi.sentinel1.orbit_file import find_orbit_file, read_orbit_file
+from sar2ndvi.sentinel1.safe import SafeProduct
 
 log = configure(snakemake.log[0])
 s = snakemake.params.settings
 grid = AreaGrid.read(snakemake.input.grid)
 heights = read_raster(snakemake.input.dem, grid)[0]
+product = SafeProduct(snakemake.input.product)
+orbit = None
+if s.get("orbit_files"):
+    info = product.info
+    orbit_path = find_orbit_file(s["orbit_files"], info.mission, info.start_time, info.stop_time)
+    orbit = read_orbit_file(orbit_path, info.start_time, info.stop_time)
+    log.info("orbit from %s", orbit_path.name)
 result = geocode_sigma0(
-    snakemake.input.product,
+    product,
     grid,
     heights,
     polarisations=tuple(s["polarisations"]),
@@ -18,6 +27,9 @@ result = geocode_sigma0(
     noise_removal=s["noise_removal"],
     negative=s["negative"],
     negative_floor=s["negative_floor"],
+    orbit=orbit,
+    speckle_filter=s["speckle_filter"],
+    speckle_window=s["speckle_window"],
 )
 write_raster(
     snakemake.output[0],

@@ -36,6 +36,7 @@ from sar2ndvi.sentinel1.safe import (
     SafeProduct,
     relative_orbit,
 )
+from sar2ndvi.sentinel1.speckle import SpeckleFilter, apply_speckle_filter
 
 _CHUNK = 250_000  # ground points solved at once; bounds memory to some 100 MB
 
@@ -93,9 +94,7 @@ class RadarGeometry:
         scale = np.array([np.ptp(lon) / 2, np.ptp(lat) / 2, 1000.0])
         norm = np.stack([centre, np.where(scale > 0, scale, 1.0)])
         terms = self._terms(norm, lon, lat, self.gcp.height)
-        coefficients, *_ = np.linalg.lstsq(
-            terms, np.stack([self.gcp.line, self.gcp.pixel], axis=1), rcond=None
-        )
+        coefficients, *_ = np.linalg.lstsq(terms, np.stack([self.gcp.line, self.gcp.pixel], axis=1), rcond=None)
         return norm, coefficients
 
     def _terms(self, norm: np.ndarray, lon: np.ndarray, lat: np.ndarray, height: np.ndarray) -> np.ndarray:
@@ -115,9 +114,7 @@ class RadarGeometry:
         both = self._terms(norm, lon, lat, height) @ coefficients
         return both[..., 0], both[..., 1]
 
-    def line_pixel(
-        self, lon: np.ndarray, lat: np.ndarray, height: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def line_pixel(self, lon: np.ndarray, lat: np.ndarray, height: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Image (line, pixel) of ground points: degrees (WGS 84), metres above the ellipsoid, any shape."""
         lon, lat, height = np.broadcast_arrays(
             np.asarray(lon, float), np.asarray(lat, float), np.asarray(height, float)
@@ -127,16 +124,14 @@ class RadarGeometry:
         guess = first + np.clip(guess_line, -1000, self.image.lines + 1000) * self.image.azimuth_time_interval
         seconds, slant = zero_doppler(self.orbit, geodetic_to_ecef(lon, lat, height), guess)
         line = (seconds - first) / self.image.azimuth_time_interval
-        pixel = (
-            ground_range(self.conversion, seconds, self.orbit.epoch, slant) / self.image.range_pixel_spacing
-        )
+        pixel = ground_range(self.conversion, seconds, self.orbit.epoch, slant) / self.image.range_pixel_spacing
         return line, pixel
 
 
-def radar_geometry(product: SafeProduct, pol: str) -> RadarGeometry:
-    """The :class:`RadarGeometry` of polarisation ``pol`` of ``product``."""
+def radar_geometry(product: SafeProduct, pol: str, orbit: Orbit | None = None) -> RadarGeometry:
+    """The :class:`RadarGeometry` of polarisation ``pol`` of ``product`` (``orbit``: instead of the annotation's)."""
     return RadarGeometry(
-        orbit=product.orbit(pol),
+        orbit=orbit if orbit is not None else product.orbit(pol),
         image=product.image_info(pol),
         conversion=product.coordinate_conversion(pol),
         gcp=product.geolocation_grid(pol),
@@ -261,6 +256,9 @@ def geocode_sigma0(
     terrain_correction: bool = True,
     allow_legacy_noise: bool = False,
     margin: int = 100,
+    orbit: Orbit | None = None,
+    speckle_filter: SpeckleFilter = "none",
+    speckle_window: int = 5,
 ) -> GeocodedSigma0:
     """Terrain-corrected σ0 of a GRD product on ``grid``.
 
@@ -277,6 +275,11 @@ def geocode_sigma0(
             geolocation error that ignoring terrain makes.
         margin: radar pixels added to the geolocation-grid window when checking that the scene
             covers the area.
+        orbit: state vectors to use instead of the annotation's, e.g. from a precise orbit file
+            (:func:`sar2ndvi.sentinel1.orbit_file.read_orbit_file`).
+        speckle_filter, speckle_window: speckle filter applied to σ0 in radar geometry before
+            geocoding (:mod:`sar2ndvi.sentinel1.speckle`); "none" by default, since geocoding already
+            averages several looks into each 10 m pixel.
 
     Returns:
         :class:`GeocodedSigma0`; ``sigma0`` is (len(polarisations), rows, cols) float32 linear power,
@@ -294,15 +297,13 @@ def geocode_sigma0(
         product.measurement_path(pol)
     dem_heights = np.asarray(dem_heights, np.float64)
     if dem_heights.shape != grid.shape:
-        raise ValueError(
-            f"DEM of shape {dem_heights.shape} is not on grid {grid.name!r} of shape {grid.shape}"
-        )
+        raise ValueError(f"DEM of shape {dem_heights.shape} is not on grid {grid.name!r} of shape {grid.shape}")
     if int(oversample) != oversample or oversample < 1:
         raise ValueError(f"oversample must be a positive integer, got {oversample!r}")
     oversample = int(oversample)
 
     info = product.info
-    geometry = radar_geometry(product, polarisations[0])
+    geometry = radar_geometry(product, polarisations[0], orbit)
     out = np.full((len(polarisations), *grid.shape), np.nan, dtype=np.float32)
     metadata: dict = {
         "mission": info.mission,
@@ -316,6 +317,10 @@ def geocode_sigma0(
         "noise_removal": noise_removal,
         "negative": negative,
         "oversample": oversample,
+        "orbit": "annotation" if orbit is None else f"external, from {orbit.epoch}",
+        "speckle_filter": speckle_filter
+        if speckle_filter == "none"
+        else f"{speckle_filter} {speckle_window}x{speckle_window}",
     }
     finite = dem_heights[np.isfinite(dem_heights)] if terrain_correction else np.zeros(1)
     span = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
@@ -335,20 +340,21 @@ def geocode_sigma0(
     if not inside.any():
         metadata["radar_window"] = None
         return GeocodedSigma0(out, polarisations, metadata)
-    # read the exact footprint (±1 pixel for the bilinear neighbours), not the looser geolocation window
-    r0 = max(int(np.floor(line[inside].min())) - 1, 0)
-    r1 = min(int(np.ceil(line[inside].max())) + 2, image.lines)
-    c0 = max(int(np.floor(pixel[inside].min())) - 1, 0)
-    c1 = min(int(np.ceil(pixel[inside].max())) + 2, image.samples)
+    # read the exact footprint (±1 pixel for the bilinear neighbours, plus the speckle filter's reach),
+    # not the looser geolocation window
+    reach = 1 + (speckle_window // 2 if speckle_filter != "none" else 0)
+    r0 = max(int(np.floor(line[inside].min())) - reach, 0)
+    r1 = min(int(np.ceil(line[inside].max())) + reach + 1, image.lines)
+    c0 = max(int(np.floor(pixel[inside].min())) - reach, 0)
+    c1 = min(int(np.ceil(pixel[inside].max())) + reach + 1, image.samples)
     window = (r0, c0, r1 - r0, c1 - c0)
     metadata["radar_window"] = list(window)
 
     fine_transform = grid.transform @ Affine.scale(1.0 / oversample)
     coords = [np.where(inside, line - r0, 0.0), np.where(inside, pixel - c0, 0.0)]
     for band, pol in enumerate(polarisations):
-        sigma0 = sigma0_window(
-            product, pol, window, noise_removal, negative, negative_floor, allow_legacy_noise
-        )
+        sigma0 = sigma0_window(product, pol, window, noise_removal, negative, negative_floor, allow_legacy_noise)
+        sigma0 = apply_speckle_filter(sigma0, speckle_filter, speckle_window)
         fine = map_coordinates(sigma0.astype(np.float64), coords, order=1, mode="nearest").astype(np.float32)
         fine[~inside] = np.nan
         averaged = np.full(grid.shape, np.nan, dtype=np.float32)

@@ -45,9 +45,7 @@ def _floats(text: str | None) -> np.ndarray:
 def relative_orbit(mission: str, absolute_orbit: int) -> int:
     """Relative orbit (track, 1–175) of platform "S1A", "S1B" or "S1C" from its absolute orbit."""
     if mission not in _ORBIT_OFFSETS:
-        raise ValueError(
-            f"unknown Sentinel-1 platform {mission!r}; expected one of {', '.join(_ORBIT_OFFSETS)}"
-        )
+        raise ValueError(f"unknown Sentinel-1 platform {mission!r}; expected one of {', '.join(_ORBIT_OFFSETS)}")
     return (int(absolute_orbit) - _ORBIT_OFFSETS[mission]) % 175 + 1
 
 
@@ -259,13 +257,10 @@ class SafeProduct:
                     self._names = [n for n in archive.namelist() if not n.endswith("/")]
             except zipfile.BadZipFile as err:
                 raise ValueError(
-                    f"{self.path}: not a zip file ({err}); the download is probably incomplete, "
-                    "fetch it again"
+                    f"{self.path}: not a zip file ({err}); the download is probably incomplete, fetch it again"
                 ) from err
         else:
-            self._names = [
-                p.relative_to(self.path.parent).as_posix() for p in self.path.rglob("*") if p.is_file()
-            ]
+            self._names = [p.relative_to(self.path.parent).as_posix() for p in self.path.rglob("*") if p.is_file()]
         if not any(n.endswith("manifest.safe") for n in self._names):
             raise ValueError(
                 f"{self.path}: no manifest.safe inside; not a Sentinel-1 SAFE product "
@@ -299,9 +294,7 @@ class SafeProduct:
             try:
                 self._xml_cache[name] = etree.fromstring(self.read_bytes(name))
             except etree.XMLSyntaxError as err:
-                raise ValueError(
-                    f"{self.path}: {name} is not valid XML ({err}); the product is damaged"
-                ) from err
+                raise ValueError(f"{self.path}: {name} is not valid XML ({err}); the product is damaged") from err
         return self._xml_cache[name]
 
     @cached_property
@@ -328,9 +321,7 @@ class SafeProduct:
             )
         name = self._find(patterns[kind])
         if name is None:
-            where = {"measurement": "measurement/", "annotation": "annotation/"}.get(
-                kind, "annotation/calibration/"
-            )
+            where = {"measurement": "measurement/", "annotation": "annotation/"}.get(kind, "annotation/calibration/")
             raise ValueError(
                 f"{self.path}: the {pol} {kind} file ({where}s1?-iw-grd-{low}-*) is missing; the product is "
                 "incomplete, download it again"
@@ -438,9 +429,7 @@ class SafeProduct:
         """Orbit state vectors of the annotation (Earth-fixed), epoch = first vector's time."""
         vectors = self.annotation(pol).findall("generalAnnotation/orbitList/orbit")
         if len(vectors) < 4:
-            raise ValueError(
-                f"{self.path}: {pol} annotation has {len(vectors)} orbit state vectors, at least 4 needed"
-            )
+            raise ValueError(f"{self.path}: {pol} annotation has {len(vectors)} orbit state vectors, at least 4 needed")
         times = np.array([_time(v.findtext("time")) for v in vectors])
         pos = np.array([[float(v.findtext(f"position/{a}")) for a in "xyz"] for v in vectors])
         vel = np.array([[float(v.findtext(f"velocity/{a}")) for a in "xyz"] for v in vectors])
@@ -474,9 +463,7 @@ class SafeProduct:
 
     def coordinate_conversion(self, pol: str) -> CoordinateConversion:
         """The slant/ground range conversion records of ``pol``, sorted by azimuth time."""
-        records = self.annotation(pol).findall(
-            "coordinateConversion/coordinateConversionList/coordinateConversion"
-        )
+        records = self.annotation(pol).findall("coordinateConversion/coordinateConversionList/coordinateConversion")
         if not records:
             raise ValueError(
                 f"{self.path}: {pol} annotation has no coordinateConversion list, which geocoding a GRD needs"
@@ -500,9 +487,7 @@ class SafeProduct:
         root = self._xml(self._pol_file("calibration", pol))
         vectors = root.findall("calibrationVectorList/calibrationVector")
         if not vectors:
-            raise ValueError(
-                f"{self.path}: {pol} calibration XML holds no calibration vectors; the product is damaged"
-            )
+            raise ValueError(f"{self.path}: {pol} calibration XML holds no calibration vectors; the product is damaged")
         return CalibrationVectors(
             line=np.array([int(v.findtext("line")) for v in vectors]),
             pixel=[_floats(v.findtext("pixel")) for v in vectors],
