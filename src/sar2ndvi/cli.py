@@ -76,6 +76,7 @@ def _sigma0(args: argparse.Namespace) -> int:
         orbit=orbit,
         speckle_filter=args.speckle_filter,
         speckle_window=args.speckle_window,
+        radiometry=args.radiometry,
     )
     write_raster(
         args.out,
@@ -117,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--keep-noise", action="store_true", help="do not subtract thermal noise")
     s.add_argument("--orbit-file", type=Path, help="ESA POEORB/RESORB .EOF file instead of the annotation orbit")
     s.add_argument("--speckle-filter", choices=["none", "lee"], default="none")
+    s.add_argument("--radiometry", choices=["sigma0", "gamma0_flat"], default="sigma0", help="gamma0_flat: γ0_T")
     s.add_argument("--speckle-window", type=int, default=5, help="Lee filter window, pixels (odd)")
     s.set_defaults(run=_sigma0)
     d = sub.add_parser("demo", help="write the offline demo archive")

@@ -1,5 +1,7 @@
 import pandas as pd
 
+from sar2ndvi.variants import ABLATION_TABLE, VARIANT_PATTERN, ModelVariant
+
 AREAS = list(config["areas"])
 STUDY_AREA = "pretrain"
 DEMO_STORE = config["demo"]["store"]
@@ -104,3 +106,46 @@ def pretrain_only(*paths):
 
 def predict_indexes(wildcards):
     return [f"results/s1/indexes/{s}.tif" for s in s1_scenes()]
+
+
+# Models, ablation and baselines ------------------------------------------------------------
+
+MAIN = ModelVariant.from_config(config["model"])
+MAIN_VARIANT = MAIN.name
+ENSEMBLE_VARIANTS = [MAIN.with_(seed=int(seed)).name for seed in config["ensemble"]["seeds"]]
+
+
+def training_data(wildcards):
+    return "results/dataset/pretrain.npz" if wildcards.stage == "pretrain" else "results/dataset/finetune.npz"
+
+
+def pretrained_model(wildcards):
+    return [f"results/models/{wildcards.variant}/pretrain.pt"] if wildcards.stage == "finetune" else []
+
+
+def ablation_rows():
+    rows = []
+    for k, row in enumerate(ABLATION_TABLE):
+        variant, stage = row.model(MAIN)
+        rows.append(
+            {
+                "key": f"row{k}",
+                "method": row.method,
+                "pre_training": row.pre_training,
+                "fine_tuning": row.fine_tuning,
+                "sar_indexes": row.sar_indexes,
+                "training_aug": row.training_aug,
+                "test_time_aug": row.test_time_aug,
+                "paper_mse": row.paper_mse,
+                "score": f"results/scores/{variant.name}/{stage}_{'tta' if row.test_time_aug else 'notta'}",
+            }
+        )
+    return rows
+
+
+SEN12TP = MAIN.with_(family="sen12tp_unet", sar_indexes=config["baselines"]["sen12tp_unet"]["sar_indexes"])
+BASELINE_MODELS = {
+    "method": ("Pix2pix, pre-trained and fine-tuned (Kimura et al.)", MAIN_VARIANT, "finetune", "tta"),
+    "sen12tp": ("SEN12TP U-Net (Roßberg & Schmitt)", SEN12TP.with_(dem=False).name, "finetune", "notta"),
+    "sen12tp_dem": ("SEN12TP U-Net with DEM input", SEN12TP.with_(dem=True).name, "finetune", "notta"),
+}

@@ -1,34 +1,6 @@
 # Table 3 of Kimura et al. (2023) and the baselines, on the same samples as the method.
 
 
-def ablation_rows():
-    rows = []
-    for k, row in enumerate(ABLATION_TABLE):
-        variant, stage = row.model(MAIN)
-        rows.append(
-            {
-                "key": f"row{k}",
-                "method": row.method,
-                "pre_training": row.pre_training,
-                "fine_tuning": row.fine_tuning,
-                "sar_indexes": row.sar_indexes,
-                "training_aug": row.training_aug,
-                "test_time_aug": row.test_time_aug,
-                "paper_mse": row.paper_mse,
-                "score": f"results/scores/{variant.name}/{stage}_{'tta' if row.test_time_aug else 'notta'}",
-            }
-        )
-    return rows
-
-
-SEN12TP = MAIN.with_(family="sen12tp_unet", sar_indexes=config["baselines"]["sen12tp_unet"]["sar_indexes"])
-BASELINE_MODELS = {
-    "method": ("Pix2pix, pre-trained and fine-tuned (Kimura et al.)", MAIN_VARIANT, "finetune", "tta"),
-    "sen12tp": ("SEN12TP U-Net (Roßberg & Schmitt)", SEN12TP.with_(dem=False).name, "finetune", "notta"),
-    "sen12tp_dem": ("SEN12TP U-Net with DEM input", SEN12TP.with_(dem=True).name, "finetune", "notta"),
-}
-
-
 rule score:
     input:
         model="results/models/{variant}/{stage}.pt",

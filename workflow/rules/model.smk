@@ -1,18 +1,3 @@
-from sar2ndvi.variants import ABLATION_TABLE, VARIANT_PATTERN, ModelVariant
-
-MAIN = ModelVariant.from_config(config["model"])
-MAIN_VARIANT = MAIN.name
-ENSEMBLE_VARIANTS = [MAIN.with_(seed=int(seed)).name for seed in config["ensemble"]["seeds"]]
-
-
-def training_data(wildcards):
-    return "results/dataset/pretrain.npz" if wildcards.stage == "pretrain" else "results/dataset/finetune.npz"
-
-
-def pretrained_model(wildcards):
-    return [f"results/models/{wildcards.variant}/pretrain.pt"] if wildcards.stage == "finetune" else []
-
-
 # One rule trains every model: pretrain (S1 → corrected S2 NDVI), finetune (from pretrain, S1 →
 # Planet NDVI) and scratch (S1 → Planet NDVI without pre-training, the "no pre-training" ablation).
 # Checkpoints are protected: retraining one means deleting it on purpose.

@@ -30,12 +30,13 @@ result = geocode_sigma0(
     orbit=orbit,
     speckle_filter=s["speckle_filter"],
     speckle_window=s["speckle_window"],
+    radiometry=s["radiometry"],
 )
 write_raster(
     snakemake.output[0],
     result.sigma0,
     grid,
-    [f"sigma0_{pol} (linear)" for pol in s["polarisations"]],
+    [f"{'gamma0' if s['radiometry'] == 'gamma0_flat' else 'sigma0'}_{pol} (linear)" for pol in s["polarisations"]],
     {"scene": snakemake.wildcards.scene, **result.metadata},
 )
 log.info("%s: σ0 on %s, %.1f %% valid", snakemake.wildcards.scene, grid.name, 100 * result.valid_fraction)

@@ -12,13 +12,16 @@ radar window that the area needs, is sampled bilinearly at (line, pixel); the ov
 averaged in linear power onto the area grid with GDAL (rasterio.warp.reproject, average resampling),
 which ignores NaN sub-pixels.
 
-No radiometric terrain flattening is applied: the output is σ0 on the ellipsoid's reference area.
+By default no radiometric terrain flattening is applied: the output is σ0 on the ellipsoid's
+reference area; ``radiometry="gamma0_flat"`` gives terrain-flattened γ0 instead
+(:mod:`sar2ndvi.sentinel1.flattening`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Literal
 
 import numpy as np
 from affine import Affine
@@ -27,7 +30,8 @@ from rasterio.warp import Resampling, reproject
 from scipy.ndimage import map_coordinates
 
 from sar2ndvi.grid import AreaGrid
-from sar2ndvi.sentinel1.calibration import DEFAULT_FLOOR, NegativeRule, sigma0_window
+from sar2ndvi.sentinel1.calibration import DEFAULT_FLOOR, NegativeRule, interpolate_lut, sigma0_window
+from sar2ndvi.sentinel1.flattening import gamma_flattening_factor
 from sar2ndvi.sentinel1.geometry import Orbit, geodetic_to_ecef, zero_doppler
 from sar2ndvi.sentinel1.safe import (
     CoordinateConversion,
@@ -38,6 +42,8 @@ from sar2ndvi.sentinel1.safe import (
 )
 from sar2ndvi.sentinel1.speckle import SpeckleFilter, apply_speckle_filter
 
+Radiometry = Literal["sigma0", "gamma0_flat"]
+RADIOMETRIES: tuple[str, ...] = ("sigma0", "gamma0_flat")
 _CHUNK = 250_000  # ground points solved at once; bounds memory to some 100 MB
 
 
@@ -259,6 +265,7 @@ def geocode_sigma0(
     orbit: Orbit | None = None,
     speckle_filter: SpeckleFilter = "none",
     speckle_window: int = 5,
+    radiometry: Radiometry = "sigma0",
 ) -> GeocodedSigma0:
     """Terrain-corrected σ0 of a GRD product on ``grid``.
 
@@ -280,6 +287,8 @@ def geocode_sigma0(
         speckle_filter, speckle_window: speckle filter applied to σ0 in radar geometry before
             geocoding (:mod:`sar2ndvi.sentinel1.speckle`); "none" by default, since geocoding already
             averages several looks into each 10 m pixel.
+        radiometry: ``"sigma0"`` (σ0 on the ellipsoid, the default) or ``"gamma0_flat"`` (γ0 with
+            radiometric terrain flattening, :mod:`sar2ndvi.sentinel1.flattening`).
 
     Returns:
         :class:`GeocodedSigma0`; ``sigma0`` is (len(polarisations), rows, cols) float32 linear power,
@@ -298,6 +307,8 @@ def geocode_sigma0(
     dem_heights = np.asarray(dem_heights, np.float64)
     if dem_heights.shape != grid.shape:
         raise ValueError(f"DEM of shape {dem_heights.shape} is not on grid {grid.name!r} of shape {grid.shape}")
+    if radiometry not in RADIOMETRIES:
+        raise ValueError(f"unknown radiometry {radiometry!r}; use one of {', '.join(RADIOMETRIES)}")
     if int(oversample) != oversample or oversample < 1:
         raise ValueError(f"oversample must be a positive integer, got {oversample!r}")
     oversample = int(oversample)
@@ -317,6 +328,7 @@ def geocode_sigma0(
         "noise_removal": noise_removal,
         "negative": negative,
         "oversample": oversample,
+        "radiometry": radiometry,
         "orbit": "annotation" if orbit is None else f"external, from {orbit.epoch}",
         "speckle_filter": speckle_filter
         if speckle_filter == "none"
@@ -350,12 +362,16 @@ def geocode_sigma0(
     window = (r0, c0, r1 - r0, c1 - c0)
     metadata["radar_window"] = list(window)
 
+    flattening = None
+    if radiometry == "gamma0_flat":
+        flattening = _flattening(product, polarisations[0], geometry, grid, oversample, heights, window)
     fine_transform = grid.transform @ Affine.scale(1.0 / oversample)
     coords = [np.where(inside, line - r0, 0.0), np.where(inside, pixel - c0, 0.0)]
     for band, pol in enumerate(polarisations):
         sigma0 = sigma0_window(product, pol, window, noise_removal, negative, negative_floor, allow_legacy_noise)
         sigma0 = apply_speckle_filter(sigma0, speckle_filter, speckle_window)
-        fine = map_coordinates(sigma0.astype(np.float64), coords, order=1, mode="nearest").astype(np.float32)
+        fine = map_coordinates(sigma0.astype(np.float64), coords, order=1, mode="nearest")
+        fine = (fine if flattening is None else fine * flattening).astype(np.float32)
         fine[~inside] = np.nan
         averaged = np.full(grid.shape, np.nan, dtype=np.float32)
         reproject(
@@ -371,6 +387,58 @@ def geocode_sigma0(
         )
         out[band] = averaged
     return GeocodedSigma0(out, polarisations, metadata)
+
+
+def _flattening(
+    product: SafeProduct,
+    pol: str,
+    geometry: RadarGeometry,
+    grid: AreaGrid,
+    oversample: int,
+    heights: np.ndarray,
+    window: tuple[int, int, int, int],
+    pad: int = 3,
+) -> np.ndarray:
+    """γ0_T / σ0 on the oversampled grid; the terrain is simulated ``pad`` grid pixels beyond the area
+    (heights held at the edge) so that the radar pixels at its border receive all their facets."""
+    padded = AreaGrid(
+        grid.name,
+        grid.crs,
+        grid.resolution,
+        grid.x_min - pad * grid.resolution,
+        grid.y_max + pad * grid.resolution,
+        grid.width + 2 * pad,
+        grid.height + 2 * pad,
+    )
+    edge = pad * oversample
+    fine_heights = np.pad(heights, edge, mode="edge")
+    line, pixel = grid_line_pixel(geometry, padded, oversample, fine_heights)
+    step = grid.resolution / oversample
+    xs = padded.x_min + (np.arange(fine_heights.shape[1]) + 0.5) * step
+    ys = padded.y_max - (np.arange(fine_heights.shape[0]) + 0.5) * step
+    lon, lat = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True).transform(*np.meshgrid(xs, ys))
+    first = geometry.orbit.seconds(geometry.image.first_line_time)
+    satellite = geometry.orbit.state(first + np.nan_to_num(line) * geometry.image.azimuth_time_interval)[0]
+    row_off, col_off, rows, cols = window
+    lut_rows, lut_cols = np.arange(row_off, row_off + rows), np.arange(col_off, col_off + cols)
+    ratio = (
+        interpolate_lut(product.calibration_lut(pol, "sigmaNought"), lut_rows, lut_cols)
+        / interpolate_lut(product.calibration_lut(pol, "betaNought"), lut_rows, lut_cols)
+    ) ** 2
+    beta_over_sigma = map_coordinates(ratio, [line - row_off, pixel - col_off], order=1, mode="nearest")
+    factor = gamma_flattening_factor(
+        np.asarray(lon),
+        np.asarray(lat),
+        fine_heights,
+        satellite,
+        line,
+        pixel,
+        window,
+        geometry.image.azimuth_pixel_spacing,
+        geometry.image.range_pixel_spacing,
+        beta_over_sigma,
+    )
+    return factor[edge:-edge, edge:-edge]
 
 
 __all__ = [
