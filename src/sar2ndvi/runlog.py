@@ -6,6 +6,8 @@ import logging
 import sys
 from pathlib import Path
 
+from sar2ndvi.sources.credentials import RedactingFilter
+
 
 def configure(log_path: str | Path | None, level: int = logging.INFO) -> logging.Logger:
     """Send the package's log records to ``log_path`` (created) and to stderr; return the root logger."""
@@ -20,6 +22,8 @@ def configure(log_path: str | Path | None, level: int = logging.INFO) -> logging
         handlers.append(logging.FileHandler(log_path, mode="w"))
     for handler in handlers:
         handler.setFormatter(fmt)
+        # secrets of the environment never reach a terminal or a log file
+        handler.addFilter(RedactingFilter())
         root.addHandler(handler)
     logging.captureWarnings(True)
     return root
