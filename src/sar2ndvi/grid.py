@@ -70,6 +70,18 @@ class AreaGrid:
         to_geo = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
         return to_geo.transform_bounds(*self.bounds, densify_pts=densify)
 
+    def padded(self, pixels: int, name: str | None = None) -> AreaGrid:
+        """The grid grown by ``pixels`` on every side (same CRS, resolution and alignment)."""
+        return AreaGrid(
+            name or self.name,
+            self.crs,
+            self.resolution,
+            self.x_min - pixels * self.resolution,
+            self.y_max + pixels * self.resolution,
+            self.width + 2 * pixels,
+            self.height + 2 * pixels,
+        )
+
     def window_of(self, other: AreaGrid) -> tuple[int, int, int, int]:
         """(row_off, col_off, rows, cols) of ``other`` inside this grid.
 

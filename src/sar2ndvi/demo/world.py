@@ -150,27 +150,11 @@ class World:
             spec.resolution,
         )
         pad = math.ceil(spec.margin_m / spec.resolution)
-        self.extent = AreaGrid(
-            "demo",
-            spec.crs,
-            spec.resolution,
-            union.x_min - pad * spec.resolution,
-            union.y_max + pad * spec.resolution,
-            union.width + 2 * pad,
-            union.height + 2 * pad,
-        )
+        self.extent = union.padded(pad, "demo")
         size = max(self.extent.width, self.extent.height) * spec.resolution
         cover_pad = math.ceil((COVER_MARGIN_FRACTION * size + COVER_MARGIN_M) / spec.resolution)
         #: the grid the world is defined on (land cover, terrain): the demo extent + COVER_MARGIN_M
-        self.cover = AreaGrid(
-            "cover",
-            spec.crs,
-            spec.resolution,
-            self.extent.x_min - cover_pad * spec.resolution,
-            self.extent.y_max + cover_pad * spec.resolution,
-            self.extent.width + 2 * cover_pad,
-            self.extent.height + 2 * cover_pad,
-        )
+        self.cover = self.extent.padded(cover_pad, "cover")
         self._lookup: tuple[AreaGrid, np.ndarray] | None = None
         self.area_grids = {
             k: grid_from_lonlat_box(k, crs=spec.crs, resolution=spec.resolution, **v) for k, v in spec.areas.items()

@@ -401,15 +401,7 @@ def _flattening(
 ) -> np.ndarray:
     """γ0_T / σ0 on the oversampled grid; the terrain is simulated ``pad`` grid pixels beyond the area
     (heights held at the edge) so that the radar pixels at its border receive all their facets."""
-    padded = AreaGrid(
-        grid.name,
-        grid.crs,
-        grid.resolution,
-        grid.x_min - pad * grid.resolution,
-        grid.y_max + pad * grid.resolution,
-        grid.width + 2 * pad,
-        grid.height + 2 * pad,
-    )
+    padded = grid.padded(pad)
     edge = pad * oversample
     fine_heights = np.pad(heights, edge, mode="edge")
     line, pixel = grid_line_pixel(geometry, padded, oversample, fine_heights)
