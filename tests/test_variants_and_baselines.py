@@ -5,7 +5,14 @@ import pytest
 
 from sar2ndvi.baselines import FieldForest, field_features, fit_rvi_regression
 from sar2ndvi.indexes import CHANNEL_NAMES, PLAIN_CHANNEL_NAMES
-from sar2ndvi.variants import ABLATION_TABLE, DATASET_CHANNELS, HEIGHT_CHANNEL, ModelVariant, channel_positions
+from sar2ndvi.variants import (
+    ABLATION_TABLE,
+    DATASET_CHANNELS,
+    HEIGHT_CHANNEL,
+    LAND_COVER_CHANNEL,
+    ModelVariant,
+    channel_positions,
+)
 
 
 def test_a_variant_name_round_trips_and_names_its_settings():
@@ -13,6 +20,10 @@ def test_a_variant_name_round_trips_and_names_its_settings():
     assert variant.name == "sen12tp_unet-plain_dem-noaug-s7"
     assert ModelVariant.parse(variant.name) == variant
     assert ModelVariant.parse("pix2pix-indexes-aug-s42") == ModelVariant()
+    with_land_cover = ModelVariant("sen12tp_unet", sar_indexes=False, dem=True, land_cover=True)
+    assert with_land_cover.name == "sen12tp_unet-plain_dem_lc-aug-s42"
+    assert ModelVariant.parse(with_land_cover.name) == with_land_cover
+    assert with_land_cover.channels[-2:] == (HEIGHT_CHANNEL, LAND_COVER_CHANNEL)
 
 
 @pytest.mark.parametrize("name", ["pix2pix-indexes-aug", "unet-indexes-aug-s1", "pix2pix-dem-aug-s1", "x"])

@@ -5,7 +5,8 @@ A variant is named ``<family>-<inputs>-<augmentation>-s<seed>``, e.g. ``pix2pix-
 - family: ``pix2pix`` (U-Net + PatchGAN, cGAN + λ·L1) or ``sen12tp_unet`` (sigmoid U-Net, L1);
 - inputs: ``indexes`` (the ten SAR channels of Kimura et al. §4.4) or ``plain`` (clipped VV and VH
   only, the "no SAR indexes" ablation), each optionally followed by ``_dem`` (terrain height as an
-  extra channel, as in SEN12TP);
+  extra channel, as in SEN12TP) and ``_lc`` (land cover: 1 on the farm parcels of the MAFF
+  polygons, 0 elsewhere, the land-cover input of SEN12TP for this study);
 - augmentation: ``aug`` (random rotation, zoom and flips of training crops) or ``noaug``;
 - seed: of weights, crops and augmentation.
 
@@ -23,11 +24,12 @@ from dataclasses import dataclass, replace
 from sar2ndvi.indexes import CHANNEL_NAMES, PLAIN_CHANNEL_NAMES
 
 HEIGHT_CHANNEL = "height_m"
-#: the channels every dataset stores, in order: the ten SAR channels, then the DEM height (m)
-DATASET_CHANNELS: tuple[str, ...] = (*CHANNEL_NAMES, HEIGHT_CHANNEL)
+LAND_COVER_CHANNEL = "farm_parcel"
+#: the channels every dataset stores, in order: the ten SAR channels, the DEM height (m), land cover
+DATASET_CHANNELS: tuple[str, ...] = (*CHANNEL_NAMES, HEIGHT_CHANNEL, LAND_COVER_CHANNEL)
 FAMILIES = ("pix2pix", "sen12tp_unet")
 STAGES = ("pretrain", "finetune", "scratch")
-VARIANT_PATTERN = r"(pix2pix|sen12tp_unet)-(indexes|plain)(_dem)?-(aug|noaug)-s\d+"
+VARIANT_PATTERN = r"(pix2pix|sen12tp_unet)-(indexes|plain)(_dem)?(_lc)?-(aug|noaug)-s\d+"
 _VARIANT = re.compile(rf"^{VARIANT_PATTERN}$")
 
 
@@ -40,6 +42,7 @@ class ModelVariant:
     dem: bool = False
     train_augmentation: bool = True
     seed: int = 42
+    land_cover: bool = False
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
@@ -47,14 +50,18 @@ class ModelVariant:
 
     @property
     def name(self) -> str:
-        inputs = ("indexes" if self.sar_indexes else "plain") + ("_dem" if self.dem else "")
+        inputs = (
+            ("indexes" if self.sar_indexes else "plain")
+            + ("_dem" if self.dem else "")
+            + ("_lc" if self.land_cover else "")
+        )
         return f"{self.family}-{inputs}-{'aug' if self.train_augmentation else 'noaug'}-s{self.seed}"
 
     @property
     def channels(self) -> tuple[str, ...]:
         """Names of the input channels, a subset of :data:`DATASET_CHANNELS` in its order."""
         sar = CHANNEL_NAMES if self.sar_indexes else PLAIN_CHANNEL_NAMES
-        return (*sar, HEIGHT_CHANNEL) if self.dem else tuple(sar)
+        return (*sar, *((HEIGHT_CHANNEL,) if self.dem else ()), *((LAND_COVER_CHANNEL,) if self.land_cover else ()))
 
     @classmethod
     def parse(cls, name: str) -> ModelVariant:
@@ -66,8 +73,9 @@ class ModelVariant:
         match = _VARIANT.match(name)
         if not match:
             raise ValueError(f"{name!r} is not a model variant name such as 'pix2pix-indexes-aug-s42'")
-        family, inputs, dem, augmentation = match.groups()
-        return cls(family, inputs == "indexes", dem is not None, augmentation == "aug", int(name.rsplit("-s", 1)[1]))
+        family, inputs, dem, land_cover, augmentation = match.groups()
+        seed = int(name.rsplit("-s", 1)[1])
+        return cls(family, inputs == "indexes", dem is not None, augmentation == "aug", seed, land_cover is not None)
 
     @classmethod
     def from_config(cls, model: dict) -> ModelVariant:
@@ -78,6 +86,7 @@ class ModelVariant:
             dem=bool(model.get("use_dem", False)),
             train_augmentation=bool(model["train_augmentation"]),
             seed=int(model["seed"]),
+            land_cover=bool(model.get("use_land_cover", False)),
         )
 
     def with_(self, **changes) -> ModelVariant:
@@ -134,6 +143,7 @@ __all__ = [
     "DATASET_CHANNELS",
     "FAMILIES",
     "HEIGHT_CHANNEL",
+    "LAND_COVER_CHANNEL",
     "STAGES",
     "VARIANT_PATTERN",
     "AblationRow",

@@ -19,7 +19,8 @@ p = snakemake.params
 study = AreaGrid.read(snakemake.input.study_grid)
 area = AreaGrid.read(snakemake.input.grid)
 parcel_ids = read_raster(snakemake.input.mask, study)[0]
-heights = read_raster(snakemake.input.dem, study)
+# static layers after the SAR channels, in DATASET_CHANNELS order: height (m), farm parcel (0/1)
+static = np.concatenate([read_raster(snakemake.input.dem, study), (parcel_ids > 0)[np.newaxis].astype(np.float32)])
 pairs = pd.DataFrame(p.pairs)
 transform = excluded = None
 tile = stride = None
@@ -42,7 +43,7 @@ samples = build_samples(
     tile=tile,
     stride=stride,
     min_valid_fraction=min_valid,
-    static=heights,
+    static=static,
 )
 kept = pairs.iloc[np.unique(samples["pair_index"])]
 with atomic_path(snakemake.output.data, suffix=".npz") as tmp:

@@ -19,8 +19,9 @@ row, col, rows, cols = study.window_of(area)
 window = (slice(None), slice(row, row + rows), slice(col, col + cols))
 farm = read_raster(snakemake.input.mask, area)[0] > 0
 scenes = pd.DataFrame(p.scenes)
-heights = read_raster(snakemake.input.dem, study)[window]
-x = np.stack([np.concatenate([read_raster(path, study)[window], heights]) for path in snakemake.input.indexes])
+# the static layers of DATASET_CHANNELS: height (m), farm parcel (0/1)
+static = np.concatenate([read_raster(snakemake.input.dem, study)[window], farm[np.newaxis].astype(np.float32)])
+x = np.stack([np.concatenate([read_raster(path, study)[window], static]) for path in snakemake.input.indexes])
 no_data = ~np.isfinite(x).all(axis=1)
 
 members, digests = [], []
