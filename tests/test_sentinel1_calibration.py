@@ -38,15 +38,6 @@ S1B_WINDOW = (7000, 8800, 64, 192)  # IW1/IW2 at sample 8890
 MODERN_WINDOW = (9000, 17500, 48, 128)  # IW2/IW3 at sample 17562
 
 
-@pytest.fixture(scope="module")
-def real() -> Path:
-    """The shared folder of real products (see each folder's SOURCE.md)."""
-    folder = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real").resolve()
-    if not folder.is_dir():
-        pytest.skip(f"real-data folder {folder} is absent; the Sentinel-1 calibration tests need its products")
-    return folder
-
-
 def known_dn(window: tuple[int, int, int, int], seed: int) -> np.ndarray:
     """DN well above the noise floor (N ≤ 1800 DN² here), so relative errors of σ0 are meaningful."""
     return np.random.default_rng(seed).integers(150, 900, window[2:]).astype(np.uint16)
@@ -73,16 +64,16 @@ def unzip(path: Path, target: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def s1b(real, tmp_path_factory) -> Path:
+def s1b(real_data, tmp_path_factory) -> Path:
     safe = tmp_path_factory.mktemp("s1b") / Path(S1B).name
-    shutil.copytree(real / S1B, safe, ignore=shutil.ignore_patterns("*.tiff"))
+    shutil.copytree(real_data / S1B, safe, ignore=shutil.ignore_patterns("*.tiff"))
     write_measurement(safe, "VV", S1B_WINDOW, known_dn(S1B_WINDOW, 0))
     return safe
 
 
 @pytest.fixture(scope="module")
-def modern(real, tmp_path_factory) -> Path:
-    safe = unzip(real / MODERN, tmp_path_factory.mktemp("modern"))
+def modern(real_data, tmp_path_factory) -> Path:
+    safe = unzip(real_data / MODERN, tmp_path_factory.mktemp("modern"))
     for seed, pol in enumerate(("VV", "VH")):
         write_measurement(safe, pol, MODERN_WINDOW, known_dn(MODERN_WINDOW, seed + 1))
     return safe
@@ -230,13 +221,13 @@ def test_negative_values_after_noise_removal_follow_the_configured_rule():
 
 
 @pytest.fixture(scope="module")
-def legacy(real, tmp_path_factory) -> Path:
+def legacy(real_data, tmp_path_factory) -> Path:
     """The 2015 product with a DN window, and its VV noise LUT made non-zero.
 
     The real legacy noiseLut values of this product are all 0, which would hide whether they are used;
     the vectors keep their real lines and pixels, their values become 1000 + pixel / 10 DN².
     """
-    safe = unzip(real / LEGACY, tmp_path_factory.mktemp("legacy"))
+    safe = unzip(real_data / LEGACY, tmp_path_factory.mktemp("legacy"))
     write_measurement(safe, "VV", MODERN_WINDOW, known_dn(MODERN_WINDOW, 3))
     noise_xml = next((safe / "annotation" / "calibration").glob("noise-s1a-iw-grd-vv-*.xml"))
     tree = ET.parse(noise_xml)
@@ -269,8 +260,8 @@ def test_allowed_legacy_noise_is_the_range_vectors_alone(legacy):
     )
 
 
-def test_real_legacy_noise_luts_of_this_product_are_zero(real):
-    noise = SafeProduct(real / LEGACY).noise_luts("VH", allow_legacy=True)
+def test_real_legacy_noise_luts_of_this_product_are_zero(real_data):
+    noise = SafeProduct(real_data / LEGACY).noise_luts("VH", allow_legacy=True)
     assert all(np.all(v == 0) for v in noise.range.values)
 
 

@@ -36,20 +36,11 @@ CENTRE = (7200.0, 9400.0)  # (line, pixel) the test area is centred on
 
 
 @pytest.fixture(scope="module")
-def real() -> Path:
-    """The shared folder of real products (see each folder's SOURCE.md)."""
-    folder = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real").resolve()
-    if not folder.is_dir():
-        pytest.skip(f"real-data folder {folder} is absent; the geocoding tests need its Sentinel-1 products")
-    return folder
-
-
-@pytest.fixture(scope="module")
-def s1b(real, tmp_path_factory) -> Path:
+def s1b(real_data, tmp_path_factory) -> Path:
     """The real S1B product with a sparse measurement TIFF: DN = 300 in ``DN_WINDOW``, 0 (no data)
     elsewhere."""
     safe = tmp_path_factory.mktemp("s1b") / Path(S1B).name
-    shutil.copytree(real / S1B, safe, ignore=shutil.ignore_patterns("*.tiff"))
+    shutil.copytree(real_data / S1B, safe, ignore=shutil.ignore_patterns("*.tiff"))
     annotation = next((safe / "annotation").glob("s1b-iw-grd-vv-*.xml"))
     row, col, rows, cols = DN_WINDOW
     with rasterio.open(
@@ -92,28 +83,28 @@ def area_around(product: SafeProduct, line: float, pixel: float, size: int, name
 
 
 @pytest.mark.parametrize("product, max_line, max_pixel", [(S1B, 0.25, 0.6), (MODERN, 0.25, 0.4)])
-def test_forward_model_reproduces_esas_geolocation_grid(real, product, max_line, max_pixel):
+def test_forward_model_reproduces_esas_geolocation_grid(real_data, product, max_line, max_pixel):
     """Orbit interpolation, zero-Doppler and srgr conversion land on ESA's own tie points."""
-    safe = SafeProduct(real / product)
+    safe = SafeProduct(real_data / product)
     gcp = safe.geolocation_grid("VV")
     line, pixel = radar_coordinates(safe, "VV", gcp.longitude, gcp.latitude, gcp.height)
     assert np.max(np.abs(line - gcp.line)) < max_line
     assert np.max(np.abs(pixel - gcp.pixel)) < max_pixel
 
 
-def test_forward_model_on_the_2015_product_is_within_its_srgr_polynomials_accuracy(real):
+def test_forward_model_on_the_2015_product_is_within_its_srgr_polynomials_accuracy(real_data):
     """IPF 2.36 srgr polynomials ripple by a few pixels along range against the tie points; lines
     stay exact."""
-    safe = SafeProduct(real / LEGACY)
+    safe = SafeProduct(real_data / LEGACY)
     gcp = safe.geolocation_grid("VV")
     line, pixel = radar_coordinates(safe, "VV", gcp.longitude, gcp.latitude, gcp.height)
     assert np.max(np.abs(line - gcp.line)) < 0.5
     assert np.max(np.abs(pixel - gcp.pixel)) < 5.0
 
 
-def test_srgr_and_grsr_polynomials_are_inverse(real):
+def test_srgr_and_grsr_polynomials_are_inverse(real_data):
     """``srgr`` maps slant range − sr0 to ground range, ``grsr`` maps ground range − gr0 back."""
-    safe = SafeProduct(real / S1B)
+    safe = SafeProduct(real_data / S1B)
     conv = safe.coordinate_conversion("VV")
     epoch = conv.azimuth_time[0]
     ground = np.linspace(0, 26101 * 10.0, 50)
@@ -123,8 +114,8 @@ def test_srgr_and_grsr_polynomials_are_inverse(real):
     np.testing.assert_allclose(ground_range(conv, seconds, epoch, slant), ground, atol=0.05)
 
 
-def test_height_moves_a_point_towards_near_range_by_h_over_tan_incidence(real):
-    safe = SafeProduct(real / S1B)
+def test_height_moves_a_point_towards_near_range_by_h_over_tan_incidence(real_data):
+    safe = SafeProduct(real_data / S1B)
     gcp = safe.geolocation_grid("VV")
     i = 4 * 21 + 10  # a tie point mid-scene
     lon, lat = np.full(2, gcp.longitude[i]), np.full(2, gcp.latitude[i])
@@ -134,8 +125,8 @@ def test_height_moves_a_point_towards_near_range_by_h_over_tan_incidence(real):
     assert abs(line[1] - line[0]) < 0.2
 
 
-def test_geolocation_window_contains_the_exact_footprint(real):
-    safe = SafeProduct(real / S1B)
+def test_geolocation_window_contains_the_exact_footprint(real_data):
+    safe = SafeProduct(real_data / S1B)
     grid = area_around(safe, *CENTRE, size=60)
     geometry = radar_geometry(safe, "VV")
     row, col, rows, cols = radar_window(geometry, grid, margin=100)

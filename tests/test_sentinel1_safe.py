@@ -18,24 +18,15 @@ LEGACY = "s1_grd_annotations_pyrosar/S1A_IW_GRDH_1SDV_20150222T170750_20150222T1
 
 
 @pytest.fixture(scope="module")
-def real() -> Path:
-    """The shared folder of real products (see each folder's SOURCE.md)."""
-    folder = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real").resolve()
-    if not folder.is_dir():
-        pytest.skip(f"real-data folder {folder} is absent; the Sentinel-1 reader tests need its SAFE products")
-    return folder
+def s1b(real_data) -> SafeProduct:
+    return SafeProduct(real_data / S1B)
 
 
 @pytest.fixture(scope="module")
-def s1b(real) -> SafeProduct:
-    return SafeProduct(real / S1B)
-
-
-@pytest.fixture(scope="module")
-def modern_safe(real, tmp_path_factory) -> Path:
+def modern_safe(real_data, tmp_path_factory) -> Path:
     """The 2021 product unzipped, for xarray-sentinel (which cannot read the zip by path)."""
     tmp = tmp_path_factory.mktemp("modern")
-    with zipfile.ZipFile(real / MODERN) as archive:
+    with zipfile.ZipFile(real_data / MODERN) as archive:
         archive.extractall(tmp)
     return next(tmp.glob("*.SAFE"))
 
@@ -57,8 +48,8 @@ def test_product_info_comes_from_the_manifest(s1b):
     assert info.ipf_version == pytest.approx(3.40)
 
 
-def test_zipped_and_unzipped_products_read_the_same(real, modern_safe):
-    zipped, folder = open_product(real / MODERN), open_product(modern_safe)
+def test_zipped_and_unzipped_products_read_the_same(real_data, modern_safe):
+    zipped, folder = open_product(real_data / MODERN), open_product(modern_safe)
     assert zipped.info == folder.info
     assert zipped.info.polarisations == ("VV", "VH") and zipped.info.ipf_version == pytest.approx(3.31)
     assert zipped.image_info("VH") == folder.image_info("VH")
@@ -94,18 +85,18 @@ def test_image_info_is_the_annotations_image_information(s1b):
     assert image.slant_range_time == pytest.approx(5.33e-3, rel=1e-2)
 
 
-def test_orbit_state_vectors_match_xarray_sentinel(s1b, real):
+def test_orbit_state_vectors_match_xarray_sentinel(s1b, real_data):
     orbit = s1b.orbit("VV")
-    theirs = _xs(real / S1B, "IW/VV/orbit")
+    theirs = _xs(real_data / S1B, "IW/VV/orbit")
     seconds = orbit.seconds(theirs["azimuth_time"].values)
     np.testing.assert_allclose(seconds, orbit.times, atol=1e-6)
     np.testing.assert_allclose(orbit.positions, theirs["position"].values.T, atol=1e-3)
     np.testing.assert_allclose(orbit.velocities, theirs["velocity"].values.T, atol=1e-6)
 
 
-def test_geolocation_grid_matches_xarray_sentinel(s1b, real):
+def test_geolocation_grid_matches_xarray_sentinel(s1b, real_data):
     grid = s1b.geolocation_grid("VV")
-    theirs = _xs(real / S1B, "IW/VV/gcp")
+    theirs = _xs(real_data / S1B, "IW/VV/gcp")
     assert grid.line.shape == (10 * 21,)
     np.testing.assert_array_equal(grid.line.reshape(10, 21)[:, 0], theirs["line"].values)
     np.testing.assert_array_equal(grid.pixel[:21], theirs["pixel"].values)
@@ -121,9 +112,9 @@ def test_geolocation_grid_matches_xarray_sentinel(s1b, real):
         np.testing.assert_array_equal(ours.reshape(10, 21), theirs[name].values)
 
 
-def test_coordinate_conversion_records_match_xarray_sentinel(s1b, real):
+def test_coordinate_conversion_records_match_xarray_sentinel(s1b, real_data):
     conv = s1b.coordinate_conversion("VV")
-    theirs = _xs(real / S1B, "IW/VV/coordinate_conversion")
+    theirs = _xs(real_data / S1B, "IW/VV/coordinate_conversion")
     np.testing.assert_array_equal(conv.azimuth_time, theirs["azimuth_time"].values)
     np.testing.assert_array_equal(conv.sr0, theirs["sr0"].values)
     np.testing.assert_array_equal(conv.gr0, theirs["gr0"].values)
@@ -132,9 +123,9 @@ def test_coordinate_conversion_records_match_xarray_sentinel(s1b, real):
     assert np.all(conv.gr0 == 0.0)  # GRD: ground range counts from the first pixel
 
 
-def test_calibration_vectors_hold_the_four_luts(s1b, real):
+def test_calibration_vectors_hold_the_four_luts(s1b, real_data):
     vectors = s1b.calibration_vectors("VV")
-    theirs = _xs(real / S1B, "IW/VV/calibration")
+    theirs = _xs(real_data / S1B, "IW/VV/calibration")
     assert len(vectors.line) == 27 and all(len(p) == 654 for p in vectors.pixel)
     np.testing.assert_array_equal(vectors.line, theirs["line"].values)
     for kind in ("sigmaNought", "betaNought", "gamma", "dn"):
@@ -158,8 +149,8 @@ def test_modern_noise_has_range_vectors_and_one_azimuth_block_per_subswath(s1b):
     assert all(len(b.lines) == len(b.values) > 1000 for b in noise.azimuth)
 
 
-def test_legacy_noise_format_is_refused_with_what_to_do(real):
-    product = SafeProduct(real / LEGACY)
+def test_legacy_noise_format_is_refused_with_what_to_do(real_data):
+    product = SafeProduct(real_data / LEGACY)
     with pytest.raises(LegacyNoiseError) as err:
         product.noise_luts("VV")
     message = str(err.value)
@@ -169,8 +160,8 @@ def test_legacy_noise_format_is_refused_with_what_to_do(real):
     assert isinstance(err.value, ValueError)
 
 
-def test_legacy_noise_vectors_are_read_when_the_caller_allows_them(real):
-    noise = SafeProduct(real / LEGACY).noise_luts("VH", allow_legacy=True)
+def test_legacy_noise_vectors_are_read_when_the_caller_allows_them(real_data):
+    noise = SafeProduct(real_data / LEGACY).noise_luts("VH", allow_legacy=True)
     assert noise.legacy and noise.azimuth == ()
     assert len(noise.range.lines) == 27 and all(
         len(p) == len(v) for p, v in zip(noise.range.pixels, noise.range.values, strict=True)
@@ -183,8 +174,8 @@ def test_missing_polarisation_is_named_with_the_ones_there_are(s1b):
             reader("VH")
 
 
-def test_missing_measurement_file_says_the_product_is_incomplete(real):
-    product = SafeProduct(real / MODERN)  # its measurement folder is empty
+def test_missing_measurement_file_says_the_product_is_incomplete(real_data):
+    product = SafeProduct(real_data / MODERN)  # its measurement folder is empty
     with pytest.raises(ValueError, match=r"VV measurement file .* is missing; the product is incomplete"):
         product.measurement_path("VV")
 
@@ -206,10 +197,10 @@ def test_not_a_zip_and_not_a_safe_are_rejected(tmp_path):
         SafeProduct(empty)
 
 
-def test_a_product_that_is_not_iw_grd_is_rejected(tmp_path, real):
+def test_a_product_that_is_not_iw_grd_is_rejected(tmp_path, real_data):
     fake = tmp_path / "S1A_EW_GRDM_1SDV.SAFE"
     (fake / "annotation").mkdir(parents=True)
-    (fake / "manifest.safe").write_bytes((real / S1B / "manifest.safe").read_bytes())
+    (fake / "manifest.safe").write_bytes((real_data / S1B / "manifest.safe").read_bytes())
     (fake / "annotation" / "s1a-ew-grd-hh-20211223t051122-001.xml").write_text("<product/>")
     with pytest.raises(ValueError, match="sar2ndvi reads Sentinel-1 IW GRD products only"):
         SafeProduct(fake)
