@@ -45,23 +45,6 @@ def store(tmp_path_factory) -> Path:
     return out
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def test_same_seed_same_files_other_seed_other_files(store, tmp_path):
-    again = tmp_path / "again"
-    build_demo_store(DemoSpec.from_config(TINY), again)
-    for rel in ("sentinel1/catalog.json", "maff/fude_104434_2017.geojson"):
-        assert _digest(store / rel) == _digest(again / rel)
-    other = dict(TINY, demo=dict(TINY["demo"], seed=4))
-    spec = DemoSpec.from_config(other)
-    assert (
-        World(spec).parcel_ndvi(date(2017, 7, 10)).tolist()
-        != World(DemoSpec.from_config(TINY)).parcel_ndvi(date(2017, 7, 10)).tolist()
-    )
-
-
 def test_sentinel1_products_open_with_xarray_sentinel(store, tmp_path):
     catalog = json.loads((store / "sentinel1/catalog.json").read_text())
     assert len(catalog) == 4  # one track seen by S1A and S1B every 6 days in 20 days
