@@ -44,6 +44,7 @@ from sar2ndvi.sentinel1.speckle import SpeckleFilter, apply_speckle_filter
 
 Radiometry = Literal["sigma0", "gamma0_flat"]
 RADIOMETRIES: tuple[str, ...] = ("sigma0", "gamma0_flat")
+FLATTENING_PAD = 3  # grid pixels of terrain simulated beyond the area for γ0 flattening
 _CHUNK = 250_000  # ground points solved at once; bounds memory to some 100 MB
 
 
@@ -346,7 +347,16 @@ def geocode_sigma0(
         heights = _upsample(dem_heights, oversample)
     else:
         heights = np.zeros((grid.height * oversample, grid.width * oversample))
-    line, pixel = grid_line_pixel(geometry, grid, oversample, heights)
+    if radiometry == "gamma0_flat":
+        # the terrain simulation needs cells beyond the area (heights held at its edge) so that the
+        # radar pixels at its border receive all their facets; the area's cells are its interior
+        edge = FLATTENING_PAD * oversample
+        padded_heights = np.pad(heights, edge, mode="edge")
+        padded = grid.padded(FLATTENING_PAD)
+        padded_line, padded_pixel = grid_line_pixel(geometry, padded, oversample, padded_heights)
+        line, pixel = padded_line[edge:-edge, edge:-edge], padded_pixel[edge:-edge, edge:-edge]
+    else:
+        line, pixel = grid_line_pixel(geometry, grid, oversample, heights)
     image = geometry.image
     inside = (line >= -0.5) & (line <= image.lines - 0.5) & (pixel >= -0.5) & (pixel <= image.samples - 0.5)
     if not inside.any():
@@ -364,7 +374,10 @@ def geocode_sigma0(
 
     flattening = None
     if radiometry == "gamma0_flat":
-        flattening = _flattening(product, polarisations[0], geometry, grid, oversample, heights, window)
+        factor = _flattening(
+            product, polarisations[0], geometry, padded, oversample, padded_heights, padded_line, padded_pixel, window
+        )
+        flattening = factor[edge:-edge, edge:-edge]
     fine_transform = grid.transform @ Affine.scale(1.0 / oversample)
     coords = [np.where(inside, line - r0, 0.0), np.where(inside, pixel - c0, 0.0)]
     for band, pol in enumerate(polarisations):
@@ -396,18 +409,14 @@ def _flattening(
     grid: AreaGrid,
     oversample: int,
     heights: np.ndarray,
+    line: np.ndarray,
+    pixel: np.ndarray,
     window: tuple[int, int, int, int],
-    pad: int = 3,
 ) -> np.ndarray:
-    """γ0_T / σ0 on the oversampled grid; the terrain is simulated ``pad`` grid pixels beyond the area
-    (heights held at the edge) so that the radar pixels at its border receive all their facets."""
-    padded = grid.padded(pad)
-    edge = pad * oversample
-    fine_heights = np.pad(heights, edge, mode="edge")
-    line, pixel = grid_line_pixel(geometry, padded, oversample, fine_heights)
+    """γ0_T / σ0 on every cell of ``grid`` oversampled (``heights``, ``line``, ``pixel`` on its cells)."""
     step = grid.resolution / oversample
-    xs = padded.x_min + (np.arange(fine_heights.shape[1]) + 0.5) * step
-    ys = padded.y_max - (np.arange(fine_heights.shape[0]) + 0.5) * step
+    xs = grid.x_min + (np.arange(heights.shape[1]) + 0.5) * step
+    ys = grid.y_max - (np.arange(heights.shape[0]) + 0.5) * step
     lon, lat = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True).transform(*np.meshgrid(xs, ys))
     first = geometry.orbit.seconds(geometry.image.first_line_time)
     satellite = geometry.orbit.state(first + np.nan_to_num(line) * geometry.image.azimuth_time_interval)[0]
@@ -418,10 +427,10 @@ def _flattening(
         / interpolate_lut(product.calibration_lut(pol, "betaNought"), lut_rows, lut_cols)
     ) ** 2
     beta_over_sigma = map_coordinates(ratio, [line - row_off, pixel - col_off], order=1, mode="nearest")
-    factor = gamma_flattening_factor(
+    return gamma_flattening_factor(
         np.asarray(lon),
         np.asarray(lat),
-        fine_heights,
+        heights,
         satellite,
         line,
         pixel,
@@ -430,7 +439,6 @@ def _flattening(
         geometry.image.range_pixel_spacing,
         beta_over_sigma,
     )
-    return factor[edge:-edge, edge:-edge]
 
 
 __all__ = [
