@@ -216,14 +216,14 @@ def main(argv: list[str] | None = None) -> int:
 
     safe = build_product(args.workdir)
     products = {
-        "safe": safe,
+        "safe": lambda: safe,
         "zip_stored": lambda: zipped(safe, zipfile.ZIP_STORED),
         "zip_deflated": lambda: zipped(safe, zipfile.ZIP_DEFLATED),
     }
     dem = area_dem(args.workdir)
     rows = []
     for layout in args.layouts:
-        product = products[layout] if isinstance(products[layout], Path) else products[layout]()
+        product = products[layout]()
         for state in ("cold", "warm"):
             if state == "cold" and not drop_file_cache(product):
                 state = "cache not dropped"

@@ -47,11 +47,12 @@ def field_features(x: np.ndarray, parcels: np.ndarray) -> tuple[np.ndarray, np.n
     """
     x = np.asarray(x, np.float64)
     ids = np.unique(parcels[parcels > 0])
+    areas = [parcels == pid for pid in ids]
     rows, samples, fields = [], [], []
     for n in range(len(x)):
         valid = np.isfinite(x[n]).all(axis=0)
-        for pid in ids:
-            pixels = (parcels == pid) & valid
+        for pid, area in zip(ids, areas, strict=True):
+            pixels = area & valid
             if not pixels.any():
                 continue
             values = x[n][:, pixels]

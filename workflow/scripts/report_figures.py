@@ -45,16 +45,16 @@ parcels = read_raster(inp.parcels, grid)[0].astype(int)
 ids, sizes = np.unique(parcels[parcels > 0], return_counts=True)
 chosen = ids[np.argsort(sizes)[::-1][: snakemake.params.parcels]]
 ensemble = read_raster(inp.ensemble, grid)
-band_times = [pd.Timestamp(t) for t in times]
-mean_of = np.stack([[np.nanmean(prediction[b][parcels == pid]) for b in range(len(times))] for pid in chosen])
-std_of = np.stack([[np.nanmean(ensemble[2 * b + 1][parcels == pid]) for b in range(len(times))] for pid in chosen])
+fields = [parcels == pid for pid in chosen]
+mean_of = np.stack([[np.nanmean(prediction[b][field]) for b in range(len(times))] for field in fields])
+std_of = np.stack([[np.nanmean(ensemble[2 * b + 1][field]) for b in range(len(times))] for field in fields])
 seen = np.full(mean_of.shape, np.nan)
 for k, band in enumerate(bands):
-    for row, pid in enumerate(chosen):
-        values = observed[k][parcels == pid]
+    for row, field in enumerate(fields):
+        values = observed[k][field]
         if np.isfinite(values).any():
             seen[row, band] = np.nanmean(values)
-figures.save(figures.parcel_timeseries(band_times, mean_of, std_of, seen), out.timeseries)
+figures.save(figures.parcel_timeseries(times, mean_of, std_of, seen), out.timeseries)
 
 fit = json.loads(Path(inp.regression).read_text())
 samples = pd.read_csv(inp.regression_samples)
