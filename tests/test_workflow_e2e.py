@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +31,16 @@ SMALL_CONFIG = {
 }
 
 
+# Set for every run: no job may copy them into a log, an output, its tags or Snakemake's records.
+FAKE_SECRETS = {
+    "EARTHDATA_TOKEN": "fake-edl-token-e2e-7f3a91c4",
+    "EARTHDATA_USERNAME": "fake-edl-user-e2e",
+    "EARTHDATA_PASSWORD": "fake-edl-pass-e2e-55c2d0",
+    "PL_API_KEY": "PLAKfake0e2e93b1d4e5",
+    "EE_PRIVATE_KEY": "fake-ee-private-key-e2e-0c9a",
+}
+
+
 def _snakemake(repo: Path, workdir: Path, *args: str) -> subprocess.CompletedProcess:
     command = [
         sys.executable,
@@ -45,7 +56,10 @@ def _snakemake(repo: Path, workdir: Path, *args: str) -> subprocess.CompletedPro
         "2",
         *args,
     ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=1800, env={**os.environ, **FAKE_SECRETS})
+    with open(workdir / "snakemake_terminal.txt", "a") as terminal:
+        terminal.write(result.stdout + result.stderr)
+    return result
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +122,18 @@ def test_every_job_left_a_log_and_a_benchmark(run):
     logs = list((run / "logs").rglob("*.log"))
     benchmarks = list((run / "results/benchmarks").rglob("*.tsv"))
     assert len(logs) > 10 and len(benchmarks) == len(logs)
+
+
+def test_no_secret_of_the_environment_reaches_a_log_an_output_or_snakemakes_records(run):
+    secrets = [value.encode() for value in FAKE_SECRETS.values()]
+    scanned = 0
+    for path in run.rglob("*"):
+        if path.is_file() and "resources" not in path.relative_to(run).parts:
+            data = path.read_bytes()
+            scanned += 1
+            leaked = [s.decode() for s in secrets if s in data]
+            assert not leaked, f"{path} holds {leaked}"
+    assert scanned > 100  # logs, benchmarks, rasters, tables, .snakemake metadata and the terminal output
 
 
 @pytest.fixture(scope="module")

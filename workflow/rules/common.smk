@@ -5,6 +5,8 @@ from sar2ndvi.variants import ABLATION_TABLE, VARIANT_PATTERN, ModelVariant
 AREAS = list(config["areas"])
 STUDY_AREA = "pretrain"
 DEMO_STORE = config["demo"]["store"]
+S2_EXPORTS = "results/s2/exports"
+COPERNICUS_DEM = "results/dem/copernicus_glo30.tif"
 STAGE_AREA = {"pretrain": "pretrain", "finetune": "train", "validation": "validation", "test": "test"}
 STAGE_TARGET = {"pretrain": "sentinel2", "finetune": "planet", "validation": "planet", "test": "planet"}
 
@@ -13,6 +15,7 @@ wildcard_constraints:
     area="|".join(AREAS),
     scene=r"S1[ABCD]_IW_GRD[HM]_1S[DS][VH]_\w+",
     date=r"\d{8}",
+    s2_scene=r"\d{8}T\d{6}_\d{8}T\d{6}_T\w{5}",
     stage="|".join(STAGE_AREA),
 
 
@@ -28,13 +31,25 @@ def demo_store_flag(source):
 
 
 def source_folder(source, demo_subfolder):
-    """Folder that the 'demo' or 'local' source of ``source`` reads."""
+    """Folder that the 'demo' or 'local' source of ``source`` reads (nothing for a live source)."""
+    if config["sources"][source] not in ("demo", "local"):
+        return ""
     if config["sources"][source] == "demo":
         return f"{DEMO_STORE}/{demo_subfolder}"
     folder = config["local"].get(source)
     if not folder:
         raise WorkflowError(f"sources.{source} is 'local' but local.{source} is not set in the config")
     return folder
+
+
+def dem_source():
+    """The DEM file of orthometric heights that the 'dem' rule puts on the study grid."""
+    source = config["sources"]["dem"]
+    if source == "demo":
+        return f"{DEMO_STORE}/dem/dem.tif"
+    if source == "copernicus":
+        return COPERNICUS_DEM
+    return config.get("local", {}).get("dem")
 
 
 def s1_scene_table():

@@ -16,16 +16,33 @@ rule area_grid:
         "../scripts/area_grid.py"
 
 
+rule dem_copernicus:
+    output:
+        COPERNICUS_DEM,
+    params:
+        study_box=study_box(),
+        tile_folder="resources/copernicus_dem",
+    resources:
+        downloads=1,
+    log:
+        "logs/dem_copernicus.log",
+    benchmark:
+        "results/benchmarks/dem_copernicus.tsv"
+    conda:
+        "../../envs/sources.yaml"
+    script:
+        "../scripts/dem_copernicus.py"
+
+
 rule dem:
     input:
         grid=f"results/grid/{STUDY_AREA}.json",
         store=demo_store_flag("dem"),
+        downloaded=COPERNICUS_DEM if config["sources"]["dem"] == "copernicus" else [],
     output:
         "results/dem/heights.tif",
     params:
-        source=lambda wildcards: (
-            f"{DEMO_STORE}/dem/dem.tif" if config["sources"]["dem"] == "demo" else config["local"].get("dem")
-        ),
+        source=dem_source(),
         geoid_undulation_m=config["sentinel1"]["geoid_undulation_m"],
     log:
         "logs/dem.log",

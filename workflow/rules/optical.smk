@@ -5,15 +5,21 @@ checkpoint s2_search:
         scenes="results/s2/scenes.csv",
     params:
         kind="sentinel2",
+        source=config["sources"]["sentinel2"],
         folder=lambda wildcards: source_folder("sentinel2", "sentinel2"),
         start=config["study"]["start"],
         end=config["study"]["end"],
+        study_box=study_box(),
+        export_folder=S2_EXPORTS,
+        max_scene_cloud_percent=config["sentinel2"]["max_scene_cloud_percent"],
+    resources:
+        ee_requests=1,
     log:
         "logs/s2_search.log",
     benchmark:
         "results/benchmarks/s2_search.tsv"
     conda:
-        "../../envs/geo.yaml"
+        "../../envs/sources.yaml"
     script:
         "../scripts/optical_search.py"
 
@@ -25,6 +31,7 @@ checkpoint planet_search:
         scenes="results/planet/scenes.csv",
     params:
         kind="planet",
+        source=config["sources"]["planet"],
         folder=lambda wildcards: source_folder("planet", "planet"),
         start=config["study"]["start"],
         end=config["study"]["end"],
@@ -36,6 +43,24 @@ checkpoint planet_search:
         "../../envs/geo.yaml"
     script:
         "../scripts/optical_search.py"
+
+
+# Only the Earth Engine source lists scenes under S2_EXPORTS; the others list files that exist.
+rule s2_fetch:
+    input:
+        grid=f"results/grid/{STUDY_AREA}.json",
+    output:
+        f"{S2_EXPORTS}/{{s2_scene}}.tif",
+    resources:
+        ee_requests=1,
+    log:
+        "logs/s2_fetch/{s2_scene}.log",
+    benchmark:
+        "results/benchmarks/s2_fetch/{s2_scene}.tsv"
+    conda:
+        "../../envs/sources.yaml"
+    script:
+        "../scripts/s2_fetch.py"
 
 
 rule s2_ndvi:

@@ -9,6 +9,7 @@ checkpoint s1_search:
         start=config["study"]["start"],
         end=config["study"]["end"],
         flight_direction=config["sentinel1"]["flight_direction"],
+        relative_orbits=config["sentinel1"]["relative_orbits"],
         study_box=study_box(),
     log:
         "logs/s1_search.log",
@@ -21,7 +22,8 @@ checkpoint s1_search:
 
 
 # The scene record travels as params, not as the scene table: a new search result must not
-# make every earlier download out of date.
+# make every earlier download out of date. Retry settings are read from the config, not
+# params, for the same reason.
 rule s1_download:
     output:
         "results/s1/products/{scene}.zip",

@@ -1,8 +1,25 @@
-"""Bring one Sentinel-1 product, verified (size, MD5, zip integrity)."""
+"""Bring one Sentinel-1 product, verified (size, MD5, zip integrity), resumed and retried."""
 
 from sar2ndvi.runlog import configure
-from sar2ndvi.sources.sentinel1 import fetch_scene
 
 log = configure(snakemake.log[0])
-fetch_scene(snakemake.params.record, snakemake.output[0])
+record = snakemake.params.record
+retries = snakemake.config["downloads"]
+if snakemake.config["sources"]["sentinel1"] == "asf":
+    from sar2ndvi.sources.asf import download_scene, earthdata_session
+    from sar2ndvi.sources.credentials import earthdata_credentials
+
+    session = earthdata_session(earthdata_credentials())
+    download_scene(
+        record,
+        snakemake.output[0],
+        session,
+        attempts=retries["attempts"],
+        backoff_s=retries["backoff_s"],
+        timeout_s=retries["timeout_s"],
+    )
+else:
+    from sar2ndvi.sources.sentinel1 import fetch_scene
+
+    fetch_scene(record, snakemake.output[0])
 log.info("%s fetched and verified", snakemake.wildcards.scene)

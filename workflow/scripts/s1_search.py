@@ -1,4 +1,4 @@
-"""List the Sentinel-1 IW GRD scenes over the study area and period."""
+"""List the Sentinel-1 IW GRD scenes over the study area and period (sorted; rewritten only on change)."""
 
 from pathlib import Path
 
@@ -8,15 +8,26 @@ from sar2ndvi.sources.sentinel1 import search_catalog, search_folder
 
 log = configure(snakemake.log[0])
 p = snakemake.params
-folder = Path(p.folder)
-if p.source == "demo":
-    table = search_catalog(folder / "catalog.json", p.start, p.end, p.flight_direction, tuple(p.study_box))
+box = tuple(p.study_box)
+if p.source == "asf":
+    from sar2ndvi.sources.asf import search_asf
+
+    table = search_asf(box, p.start, p.end, p.flight_direction, p.relative_orbits)
+    where = "ASF"
 else:
-    table = search_folder(folder, p.start, p.end, p.flight_direction, tuple(p.study_box))
+    folder = Path(p.folder)
+    if p.source == "demo":
+        table = search_catalog(folder / "catalog.json", p.start, p.end, p.flight_direction, box)
+    else:
+        table = search_folder(folder, p.start, p.end, p.flight_direction, box)
+    if p.relative_orbits:
+        table = table[table["relative_orbit"].isin(p.relative_orbits)].reset_index(drop=True)
+    where = str(folder)
 if table.empty:
     raise ValueError(
-        f"no {p.flight_direction} Sentinel-1 IW GRD scene over {tuple(p.study_box)} between {p.start} and {p.end} "
-        f"in {folder}; check the areas, the dates and sentinel1.flight_direction"
+        f"no {p.flight_direction} Sentinel-1 IW GRD scene over {box} between {p.start} and {p.end} in {where}"
+        f"{f' on relative orbits {p.relative_orbits}' if p.relative_orbits else ''}; check the areas, the dates, "
+        "sentinel1.flight_direction and sentinel1.relative_orbits"
     )
 write_text_if_changed(snakemake.output.scenes, table.to_csv(index=False))
 log.info(

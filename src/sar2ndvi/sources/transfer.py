@@ -4,19 +4,38 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from sar2ndvi.io import atomic_path
 
 log = logging.getLogger(__name__)
 
+#: HTTP statuses worth retrying: timeouts, rate limits and server-side failures.
+RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+
 
 class VerificationError(RuntimeError):
     """A transferred file failed its size, checksum or archive check."""
+
+
+class TransferError(RuntimeError):
+    """A download failed for good (refused, or still failing after its retries)."""
+
+
+class _RetryableTransferError(RuntimeError):
+    """A transient failure: a dropped connection, a timeout, a rate limit or a server error."""
+
+
+class HttpSession(Protocol):
+    """What a download needs of a session: :class:`requests.Session` and ``asf_search.ASFSession`` qualify."""
+
+    def get(self, url: str, **kwargs): ...
 
 
 def md5sum(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -92,3 +111,91 @@ def copy_verified(source: str | Path, dest: str | Path, expected_bytes: int | No
     if not source.exists():
         raise FileNotFoundError(f"{source}: listed by the search but missing; rerun the search")
     fetch_with_retries(lambda tmp: shutil.copyfile(source, tmp), dest, expected_bytes, expected_md5, backoff_s=0.1)
+
+
+def _append_from(session: HttpSession, url: str, partial: Path, timeout_s: float, chunk_bytes: int) -> None:
+    """Request ``url`` from the byte where ``partial`` ends and write the body onto it."""
+    import requests
+
+    offset = partial.stat().st_size if partial.exists() else 0
+    headers = {"Range": f"bytes={offset}-"} if offset else {}
+    try:
+        with session.get(url, headers=headers, stream=True, timeout=timeout_s) as response:
+            status = response.status_code
+            if status == 416:
+                return  # the partial file already holds every byte; verification decides
+            if status in RETRYABLE_STATUS:
+                raise _RetryableTransferError(f"HTTP {status} from {response.url}")
+            if status in (401, 403):
+                raise TransferError(
+                    f"{url}: refused with HTTP {status}; check the credentials and that the account may "
+                    "download this product (for ASF: accept the Sentinel EULA at https://search.asf.alaska.edu)"
+                )
+            if status >= 400:
+                raise TransferError(f"{url}: HTTP {status}; the product may have been withdrawn: rerun the search")
+            # a server that ignores Range answers 200 with the whole file: start over
+            mode = "ab" if offset and status == 206 else "wb"
+            with open(partial, mode) as handle:
+                for block in response.iter_content(chunk_size=chunk_bytes):
+                    handle.write(block)
+    except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as err:
+        raise _RetryableTransferError(f"{type(err).__name__}: {err}") from err
+
+
+def download_resumable(
+    session: HttpSession,
+    url: str,
+    dest: str | Path,
+    expected_bytes: int | None,
+    expected_md5: str | None,
+    attempts: int = 5,
+    backoff_s: float = 10.0,
+    timeout_s: float = 120.0,
+    chunk_bytes: int = 8 << 20,
+) -> None:
+    """Download ``url`` to ``dest``, resuming, verifying and retrying.
+
+    Bytes accumulate in ``<dest>.part``; each attempt asks only for the bytes still missing (an
+    HTTP Range request), so an interrupted download, in this job or a later one, picks up where it
+    stopped. The file is moved onto ``dest`` only once its size, MD5 and (for a zip) archive
+    integrity check out. A file that fails verification is deleted and downloaded again from its
+    first byte; after ``attempts`` failures nothing is left behind. Transient failures (dropped
+    connections, timeouts, HTTP 408/429/5xx) wait ``backoff_s``, doubling each time.
+
+    Raises:
+        TransferError: when the server refuses the request (authorisation, a missing product) or
+            every attempt failed for a transient reason; ``<dest>.part`` is kept for resuming.
+        VerificationError: when every attempt produced a file that failed verification.
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(dest.name + ".part")
+    last: Exception | None = None
+    for attempt in range(1, attempts + 1):
+        if expected_bytes is not None and partial.exists() and partial.stat().st_size > int(expected_bytes):
+            partial.unlink()
+        try:
+            if not (expected_bytes is not None and partial.exists() and partial.stat().st_size == int(expected_bytes)):
+                _append_from(session, url, partial, timeout_s, chunk_bytes)
+            verify_file(partial, expected_bytes, expected_md5)
+        except VerificationError as err:
+            partial.unlink(missing_ok=True)  # wrong bytes cannot be resumed from
+            last = err
+        except _RetryableTransferError as err:
+            last = err
+        else:
+            os.replace(partial, dest)
+            return
+        log.warning("attempt %d/%d for %s failed: %s", attempt, attempts, dest.name, last)
+        if attempt < attempts:
+            time.sleep(backoff_s * 2 ** (attempt - 1))
+    if isinstance(last, VerificationError):
+        raise VerificationError(
+            f"{dest}: {attempts} downloads from {url} failed verification (last: {last}); nothing was kept. "
+            "The archive's copy may be corrupt: try again later or report the product to the archive"
+        )
+    kept = partial.stat().st_size if partial.exists() else 0
+    raise TransferError(
+        f"{dest}: {attempts} attempts to download {url} failed (last: {last}); {kept} bytes are kept in "
+        f"{partial.name} and the next run resumes from them"
+    )

@@ -1,0 +1,284 @@
+"""Sentinel-2 L1C red, near-infrared and s2cloudless cloud probability from Google Earth Engine.
+
+The paper's pre-training target is Sentinel-2 Level-1C NDVI. The search lists the
+``COPERNICUS/S2_HARMONIZED`` images over the study box and period that have an s2cloudless
+image (``COPERNICUS/S2_CLOUD_PROBABILITY``), optionally dropping whole scenes by ESA's
+``CLOUDY_PIXEL_PERCENTAGE``. Each image is then computed by Earth Engine directly on the study
+grid (``ee.data.computePixels`` with the grid's CRS, affine transform and size, in tiles), so no
+resampling happens on our side, and written as one GeoTIFF per image with bands described
+``B4``, ``B8`` (TOA reflectance × 10,000, uint16, 0 = no data) and ``probability`` (0–100 %):
+the format the ``local`` source reads too. Cloud masking by probability happens in the NDVI step.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import ee
+import numpy as np
+import pandas as pd
+import rasterio
+from rasterio.io import MemoryFile
+
+from sar2ndvi.grid import AreaGrid
+from sar2ndvi.io import atomic_path
+from sar2ndvi.sources.credentials import MissingCredentialsError
+from sar2ndvi.sources.errors import EmptySearchError
+from sar2ndvi.sources.optical import OPTICAL_COLUMNS
+
+log = logging.getLogger(__name__)
+
+S2_COLLECTION = "COPERNICUS/S2_HARMONIZED"
+CLOUD_COLLECTION = "COPERNICUS/S2_CLOUD_PROBABILITY"
+EXPORT_BANDS = ("B4", "B8", "probability")
+#: computePixels answers at most 48 MB and 32,768 pixels a side; 1,024² × 3 uint16 is 6 MB.
+MAX_TILE = 1024
+#: Earth Engine errors that a later attempt can get past: quotas, rate limits, busy servers.
+RETRYABLE = re.compile(
+    r"quota|too many|rate limit|429|503|unavailable|deadline|timed? ?out|internal error|backend error", re.IGNORECASE
+)
+
+T = TypeVar("T")
+
+
+def initialize(
+    project: str | None = None,
+    service_account_key: str | Path | None = None,
+    http_transport: object | None = None,
+) -> str:
+    """Initialise the Earth Engine client; return the Cloud project used.
+
+    Credentials, in order: the service-account key file ``service_account_key``, else the file
+    named by ``EE_SERVICE_ACCOUNT_KEY`` or ``GOOGLE_APPLICATION_CREDENTIALS``, else the
+    credentials stored by ``earthengine authenticate`` (or Application Default Credentials).
+    Only paths are ever configured; the key itself stays in the user's file. The project is
+    ``project``, else ``EE_PROJECT``, else the key's ``project_id``.
+
+    Raises:
+        MissingCredentialsError: if no credentials or no project can be found, saying what to set.
+    """
+    key_path = service_account_key or os.environ.get("EE_SERVICE_ACCOUNT_KEY") or None
+    key_path = key_path or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS") or None
+    project = project or os.environ.get("EE_PROJECT") or None
+    if key_path:
+        path = Path(key_path).expanduser()
+        if not path.is_file():
+            raise MissingCredentialsError(
+                f"{path}: the Earth Engine service-account key file does not exist; set EE_SERVICE_ACCOUNT_KEY "
+                "to the path of the JSON key downloaded from the Google Cloud console"
+            )
+        try:
+            key = json.loads(path.read_text())
+            email = key["client_email"]
+        except (json.JSONDecodeError, KeyError, TypeError):
+            raise MissingCredentialsError(
+                f"{path}: not a service-account JSON key (no client_email); download a key of type JSON"
+            ) from None
+        credentials = ee.ServiceAccountCredentials(email, key_file=str(path))
+        project = project or key.get("project_id")
+    else:
+        try:
+            credentials = ee.data.get_persistent_credentials()
+        except ee.EEException:
+            raise MissingCredentialsError(
+                "no Earth Engine credentials: run `earthengine authenticate` once, or set EE_SERVICE_ACCOUNT_KEY "
+                "to the path of a service-account JSON key"
+            ) from None
+    if not project:
+        raise MissingCredentialsError(
+            "no Earth Engine Cloud project: set EE_PROJECT, or earthengine.project in the config, to a project "
+            "registered for Earth Engine"
+        )
+    ee.Initialize(credentials=credentials, project=project, http_transport=http_transport)
+    return project
+
+
+def with_retries(call: Callable[[], T], what: str, attempts: int = 5, backoff_s: float = 30.0) -> T:
+    """Run an Earth Engine request, retrying quota, rate-limit and server errors with backoff.
+
+    Raises:
+        ee.EEException: at once for other errors (a bad request will not get better), or after
+            ``attempts`` retryable failures, naming ``what`` was asked for.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except ee.EEException as err:
+            if not RETRYABLE.search(str(err)) or attempt == attempts:
+                raise ee.EEException(f"Earth Engine could not compute {what}: {err}") from err
+            log.warning("Earth Engine, %s: %s; retrying (%d/%d)", what, err, attempt, attempts)
+            time.sleep(backoff_s * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")
+
+
+def day_after(day: str) -> str:
+    return (pd.Timestamp(day) + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+
+
+def sentinel2_collection(
+    study_box: tuple[float, float, float, float], start: str, end: str, max_scene_cloud_percent: float = 100.0
+) -> ee.ImageCollection:
+    """S2 L1C images over the box (lon/lat degrees) on days ``start``..``end``, each with its s2cloudless image.
+
+    The cloud image is joined on ``system:index`` as the property ``s2cloudless``; images without
+    one are dropped.
+    """
+    region = ee.Geometry.Rectangle(list(study_box), "EPSG:4326", False)
+    images = (
+        ee.ImageCollection(S2_COLLECTION)
+        .filterBounds(region)
+        .filterDate(start, day_after(end))
+        .filter(ee.Filter.lte("CLOUDY_PIXEL_PERCENTAGE", max_scene_cloud_percent))
+    )
+    clouds = ee.ImageCollection(CLOUD_COLLECTION).filterBounds(region).filterDate(start, day_after(end))
+    joined = ee.Join.saveFirst("s2cloudless").apply(
+        primary=images,
+        secondary=clouds,
+        condition=ee.Filter.equals(leftField="system:index", rightField="system:index"),
+    )
+    return ee.ImageCollection(joined)
+
+
+def search_sentinel2(
+    study_box: tuple[float, float, float, float],
+    start: str,
+    end: str,
+    export_folder: str | Path,
+    max_scene_cloud_percent: float = 100.0,
+    attempts: int = 5,
+    backoff_s: float = 30.0,
+) -> pd.DataFrame:
+    """The S2 images to fetch, as the optical scene table; ``path`` is ``<export_folder>/<system:index>.tif``.
+
+    Raises:
+        EmptySearchError: if Earth Engine lists no image, naming what to relax.
+    """
+    collection = sentinel2_collection(study_box, start, end, max_scene_cloud_percent)
+    listing = ee.Dictionary(
+        {"id": collection.aggregate_array("system:index"), "time": collection.aggregate_array("system:time_start")}
+    )
+    found = with_retries(listing.getInfo, f"the {S2_COLLECTION} listing", attempts, backoff_s)
+    rows = []
+    for scene_id, millis in zip(found["id"], found["time"], strict=True):
+        acquired = datetime.fromtimestamp(millis / 1000, tz=UTC).replace(tzinfo=None)
+        rows.append(
+            {
+                "date": acquired.strftime("%Y%m%d"),
+                "acquired": acquired.isoformat(timespec="seconds"),
+                "id": scene_id,
+                "path": f"{export_folder}/{scene_id}.tif",
+                "mask_path": "",
+            }
+        )
+    if not rows:
+        raise EmptySearchError(
+            f"Earth Engine lists no {S2_COLLECTION} image with s2cloudless probability over {tuple(study_box)} "
+            f"between {start} and {end} with at most {max_scene_cloud_percent} % cloudy pixels; check "
+            "areas.pretrain, study.start/end and sentinel2.max_scene_cloud_percent"
+        )
+    table = pd.DataFrame(rows, columns=OPTICAL_COLUMNS)
+    return table.sort_values(["acquired", "id"], kind="stable").reset_index(drop=True)
+
+
+def sentinel2_image(scene_id: str) -> ee.Image:
+    """B4, B8 and s2cloudless probability of one image, uint16, with masked pixels as 0."""
+    bands = ee.Image(f"{S2_COLLECTION}/{scene_id}").select(["B4", "B8"])
+    probability = ee.Image(f"{CLOUD_COLLECTION}/{scene_id}").select(["probability"])
+    return bands.addBands(probability).unmask(0).toUint16()
+
+
+def grid_tiles(grid: AreaGrid, tile: int = MAX_TILE) -> Iterator[tuple[int, int, int, int]]:
+    """(row, col, height, width) blocks covering the grid, at most ``tile`` pixels a side."""
+    for row in range(0, grid.height, tile):
+        for col in range(0, grid.width, tile):
+            yield row, col, min(tile, grid.height - row), min(tile, grid.width - col)
+
+
+def pixel_grid(grid: AreaGrid, row: int, col: int, height: int, width: int) -> dict:
+    """The Earth Engine ``PixelGrid`` of a block of ``grid`` (corner-based affine, like GDAL's)."""
+    t = grid.transform
+    x0, y0 = t * (col, row)
+    return {
+        "dimensions": {"width": width, "height": height},
+        "affineTransform": {
+            "scaleX": t.a,
+            "shearX": t.b,
+            "translateX": x0,
+            "shearY": t.d,
+            "scaleY": t.e,
+            "translateY": y0,
+        },
+        "crsCode": grid.crs,
+    }
+
+
+def fetch_sentinel2(
+    scene_id: str,
+    grid: AreaGrid,
+    dest: str | Path,
+    tile: int = MAX_TILE,
+    attempts: int = 5,
+    backoff_s: float = 30.0,
+) -> None:
+    """Compute one S2 image on ``grid`` and write it, atomically, as ``dest`` (bands B4, B8, probability).
+
+    Raises:
+        ee.EEException: if Earth Engine cannot compute a block after its retries.
+        ValueError: if Earth Engine answers a block with another size or band count.
+    """
+    image = sentinel2_image(scene_id)
+    stack = np.zeros((len(EXPORT_BANDS), *grid.shape), dtype=np.uint16)
+    for row, col, height, width in grid_tiles(grid, tile):
+        request = {"expression": image, "fileFormat": "GEO_TIFF", "grid": pixel_grid(grid, row, col, height, width)}
+        payload = with_retries(
+            lambda request=request: ee.data.computePixels(request),
+            f"{scene_id} rows {row}–{row + height}, columns {col}–{col + width}",
+            attempts,
+            backoff_s,
+        )
+        with MemoryFile(payload) as memory, memory.open() as block:
+            if (block.count, block.height, block.width) != (len(EXPORT_BANDS), height, width):
+                raise ValueError(
+                    f"{scene_id}: Earth Engine answered a {block.count}×{block.height}×{block.width} block "
+                    f"for a {len(EXPORT_BANDS)}×{height}×{width} request"
+                )
+            stack[:, row : row + height, col : col + width] = block.read()
+    profile = {
+        "driver": "GTiff",
+        "dtype": "uint16",
+        "count": len(EXPORT_BANDS),
+        "height": grid.height,
+        "width": grid.width,
+        "crs": grid.crs,
+        "transform": grid.transform,
+        "nodata": 0,
+        "compress": "deflate",
+        "tiled": True,
+    }
+    with atomic_path(dest) as tmp:
+        with rasterio.open(tmp, "w", **profile) as out:
+            out.write(stack)
+            out.descriptions = EXPORT_BANDS
+            out.update_tags(source=f"{S2_COLLECTION}/{scene_id} + {CLOUD_COLLECTION}/{scene_id}", scene=scene_id)
+    log.info("%s: %d × %d pixels on %s", scene_id, grid.width, grid.height, grid.name)
+
+
+__all__ = [
+    "CLOUD_COLLECTION",
+    "EXPORT_BANDS",
+    "S2_COLLECTION",
+    "fetch_sentinel2",
+    "initialize",
+    "pixel_grid",
+    "search_sentinel2",
+    "sentinel2_collection",
+    "with_retries",
+]
