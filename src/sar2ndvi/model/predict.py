@@ -68,16 +68,15 @@ def predict(
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(bundle["config"].get("threads", previous_threads))
 
-    def model(inputs: torch.Tensor) -> torch.Tensor:
-        return generator(inputs.to(dev)).cpu()
-
     out = []
     try:
         with torch.no_grad():
             for i in range(0, len(x), batch):
                 inputs = norm(torch.from_numpy(np.ascontiguousarray(x[i : i + batch], dtype=np.float32)))
-                pred = predict_with_tta(model, inputs, flips, factors) if tta else model(inputs)
-                out.append(pred[:, 0].numpy())
+                # the flips and factors run where the model runs: one transfer each way per batch
+                inputs = inputs.to(dev)
+                pred = predict_with_tta(generator, inputs, flips, factors) if tta else generator(inputs)
+                out.append(pred[:, 0].cpu().numpy())
     finally:
         torch.set_num_threads(previous_threads)
     return np.concatenate(out).astype(np.float32) if out else np.zeros((0, *x.shape[-2:]), np.float32)
