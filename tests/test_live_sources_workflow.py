@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import yaml
+from workflow_cli import snakemake_command
 
 LIVE = {"sentinel1": "asf", "sentinel2": "earthengine", "dem": "copernicus"}
 
@@ -14,21 +14,7 @@ def dry_run(repo, workdir, sources: dict) -> str:
     config = yaml.safe_load((repo / "config" / "config.yaml").read_text())
     config["sources"].update(sources)
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(repo / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(workdir / "config.yaml"),
-        "--cores",
-        "2",
-        "--dry-run",
-        "results/ndvi_test.tif",
-    ]
+    command = snakemake_command(repo, workdir, "--dry-run", "results/ndvi_test.tif")
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout + result.stderr

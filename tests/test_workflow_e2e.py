@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ import pandas as pd
 import pytest
 import rasterio
 import yaml
+from workflow_cli import snakemake_command
 
 from sar2ndvi.grid import AreaGrid
 
@@ -42,20 +42,7 @@ FAKE_SECRETS = {
 
 
 def _snakemake(repo: Path, workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(repo / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(workdir / "config.yaml"),
-        "--cores",
-        "2",
-        *args,
-    ]
+    command = snakemake_command(repo, workdir, *args)
     result = subprocess.run(command, capture_output=True, text=True, timeout=1800, env={**os.environ, **FAKE_SECRETS})
     with open(workdir / "snakemake_terminal.txt", "a") as terminal:
         terminal.write(result.stdout + result.stderr)
