@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import rasterio
 import rasterio.shutil
+from affine import Affine
 from rasterio.enums import Resampling
 
 from sar2ndvi.grid import AreaGrid
@@ -117,6 +118,41 @@ def write_raster(
             profile.update(driver="GTiff", tiled=True, blockxsize=256, blockysize=256)
             with rasterio.open(tmp, "w", **profile) as dst:
                 _fill(dst, data, descriptions, tags)
+
+
+def write_geotiff(
+    path: str | Path,
+    data: np.ndarray,
+    transform: Affine,
+    crs: str | None,
+    dtype: str,
+    nodata: float | None,
+    descriptions: Sequence[str] | None = None,
+    tags: Mapping[str, Any] | None = None,
+) -> None:
+    """Write a (bands, rows, cols) array on any georeferencing as a tiled, deflated GeoTIFF, atomically.
+
+    For rasters that are not on an :class:`AreaGrid` (lon/lat DEM tiles, archive formats); results
+    on a grid go through :func:`write_raster`.
+    """
+    with atomic_path(path, suffix=".tif") as tmp:
+        with rasterio.open(
+            tmp,
+            "w",
+            driver="GTiff",
+            count=data.shape[0],
+            height=data.shape[1],
+            width=data.shape[2],
+            dtype=dtype,
+            crs=crs,
+            transform=transform,
+            nodata=nodata,
+            tiled=True,
+            blockxsize=256,
+            blockysize=256,
+            compress="deflate",
+        ) as dst:
+            _fill(dst, data.astype(dtype), descriptions, tags)
 
 
 def _fill(dst: Any, data: np.ndarray, descriptions: Sequence[str] | None, tags: Mapping[str, Any] | None) -> None:

@@ -16,12 +16,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-import rasterio
-from affine import Affine
 
 from sar2ndvi.demo.world import World
 from sar2ndvi.grid import AreaGrid
-from sar2ndvi.io import atomic_path, write_json
+from sar2ndvi.io import write_geotiff, write_json
 
 #: Sentinel-2 L1C path radiance added to the surface reflectance (reflectance units): more in red than NIR.
 S2_PATH_RED = 0.035
@@ -33,38 +31,6 @@ CLOUD_NIR = 0.44
 S2_TIME = (1, 26, 51)
 S2_TILE = "T54SUE"
 UDM2_BANDS = ["clear", "snow", "shadow", "light haze", "heavy haze", "cloud", "confidence", "unusable"]
-
-
-def write_tif(
-    path: Path,
-    data: np.ndarray,
-    transform: Affine,
-    crs: str | None,
-    dtype: str,
-    nodata: float | None,
-    descriptions: list[str] | None = None,
-) -> None:
-    """Write a (bands, rows, cols) array as a tiled, deflated GeoTIFF, atomically."""
-    with atomic_path(path, suffix=".tif") as tmp:
-        with rasterio.open(
-            tmp,
-            "w",
-            driver="GTiff",
-            count=data.shape[0],
-            height=data.shape[1],
-            width=data.shape[2],
-            dtype=dtype,
-            crs=crs,
-            transform=transform,
-            nodata=nodata,
-            tiled=True,
-            blockxsize=256,
-            blockysize=256,
-            compress="deflate",
-        ) as dst:
-            dst.write(data.astype(dtype))
-            for band, text in enumerate(descriptions or [], start=1):
-                dst.set_band_description(band, text)
 
 
 def sentinel2_days(world: World) -> list:
@@ -106,7 +72,7 @@ def write_sentinel2(world: World, out: Path) -> list[dict]:
         acquired = datetime(day.year, day.month, day.day, *S2_TIME)
         # datastrip and granule sensing times differ by a couple of seconds in real system:index values
         name = f"{acquired:%Y%m%dT%H%M%S}_{acquired + timedelta(seconds=2):%Y%m%dT%H%M%S}_{S2_TILE}"
-        write_tif(folder / f"{name}.tif", bands, grid.transform, grid.crs, "uint16", 0, ["B4", "B8", "probability"])
+        write_geotiff(folder / f"{name}.tif", bands, grid.transform, grid.crs, "uint16", 0, ["B4", "B8", "probability"])
         records.append(
             {
                 "id": name,
@@ -167,7 +133,7 @@ def write_planet(world: World, out: Path) -> list[str]:
             acquired = pass_start + timedelta(seconds=k, microseconds=int(rng.integers(0, 999_999)))
             stem = f"{acquired:%Y%m%d_%H%M%S}_{satellite}"
             bands = np.clip(np.stack([blue, green, red, nir]) * 1e4, 1, 10000)
-            write_tif(
+            write_geotiff(
                 folder / f"{stem}_3B_AnalyticMS_SR.tif",
                 bands,
                 grid.transform,
@@ -179,7 +145,7 @@ def write_planet(world: World, out: Path) -> list[str]:
             udm = np.zeros((8, *grid.shape), np.uint8)
             udm[0] = 1
             udm[6] = 95
-            write_tif(folder / f"{stem}_3B_udm2.tif", udm, grid.transform, grid.crs, "uint8", None, UDM2_BANDS)
+            write_geotiff(folder / f"{stem}_3B_udm2.tif", udm, grid.transform, grid.crs, "uint8", None, UDM2_BANDS)
             write_json(
                 folder / f"{stem}_metadata.json",
                 {

@@ -26,9 +26,9 @@ from shapely.geometry import mapping
 
 from sar2ndvi.demo import sentinel1 as s1
 from sar2ndvi.demo.farms import write_fude
-from sar2ndvi.demo.optical import write_planet, write_sentinel2, write_tif
+from sar2ndvi.demo.optical import write_planet, write_sentinel2
 from sar2ndvi.demo.world import CROP, FOREST, PADDY, DemoSpec, World
-from sar2ndvi.io import atomic_path, write_json
+from sar2ndvi.io import atomic_path, write_geotiff, write_json
 from sar2ndvi.sources.transfer import md5sum
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def write_dem(world: World, out: Path) -> Path:
     heights = world.orthometric_height(x, y).astype(np.float32)[None]
     path = out / "dem" / "dem.tif"
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_tif(
+    write_geotiff(
         path,
         heights,
         Affine(step, 0, west, 0, -step, north),

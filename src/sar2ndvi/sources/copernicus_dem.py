@@ -22,7 +22,7 @@ import requests
 from rasterio.errors import RasterioIOError
 from rasterio.merge import merge
 
-from sar2ndvi.io import atomic_path
+from sar2ndvi.io import write_geotiff
 from sar2ndvi.sources.transfer import HttpSession, TransferError, VerificationError, download_resumable
 
 log = logging.getLogger(__name__)
@@ -123,23 +123,16 @@ def mosaic_tiles(tiles: list[Path], box: tuple[float, float, float, float], dest
         grid.f - math.floor((grid.f - north - margin_deg) / y_res) * y_res,
     )
     heights, transform = merge([str(t) for t in tiles], bounds=bounds, nodata=-32767.0)
-    with atomic_path(dest) as tmp:
-        with rasterio.open(
-            tmp,
-            "w",
-            driver="GTiff",
-            width=heights.shape[2],
-            height=heights.shape[1],
-            count=1,
-            dtype=heights.dtype,
-            crs=crs,
-            transform=transform,
-            nodata=-32767.0,
-            compress="deflate",
-        ) as out:
-            out.write(heights)
-            out.descriptions = ("height above the EGM2008 geoid (m)",)
-            out.update_tags(source="Copernicus DEM GLO-30", tiles=",".join(t.stem for t in tiles), credit=ATTRIBUTION)
+    write_geotiff(
+        dest,
+        heights,
+        transform,
+        crs,
+        heights.dtype.name,
+        -32767.0,
+        ["height above the EGM2008 geoid (m)"],
+        {"source": "Copernicus DEM GLO-30", "tiles": ",".join(t.stem for t in tiles), "credit": ATTRIBUTION},
+    )
 
 
 __all__ = ["ATTRIBUTION", "GLO30_BUCKET", "fetch_tiles", "mosaic_tiles", "tile_name", "tile_url", "tiles_for_box"]

@@ -25,11 +25,10 @@ from typing import TypeVar
 import ee
 import numpy as np
 import pandas as pd
-import rasterio
 from rasterio.io import MemoryFile
 
 from sar2ndvi.grid import AreaGrid
-from sar2ndvi.io import atomic_path
+from sar2ndvi.io import write_raster
 from sar2ndvi.sources.credentials import MissingCredentialsError
 from sar2ndvi.sources.errors import EmptySearchError
 from sar2ndvi.sources.optical import OPTICAL_COLUMNS
@@ -251,23 +250,8 @@ def fetch_sentinel2(
                     f"for a {len(EXPORT_BANDS)}×{height}×{width} request"
                 )
             stack[:, row : row + height, col : col + width] = block.read()
-    profile = {
-        "driver": "GTiff",
-        "dtype": "uint16",
-        "count": len(EXPORT_BANDS),
-        "height": grid.height,
-        "width": grid.width,
-        "crs": grid.crs,
-        "transform": grid.transform,
-        "nodata": 0,
-        "compress": "deflate",
-        "tiled": True,
-    }
-    with atomic_path(dest) as tmp:
-        with rasterio.open(tmp, "w", **profile) as out:
-            out.write(stack)
-            out.descriptions = EXPORT_BANDS
-            out.update_tags(source=f"{S2_COLLECTION}/{scene_id} + {CLOUD_COLLECTION}/{scene_id}", scene=scene_id)
+    source = f"{S2_COLLECTION}/{scene_id} + {CLOUD_COLLECTION}/{scene_id}"
+    write_raster(dest, stack, grid, EXPORT_BANDS, {"source": source, "scene": scene_id}, nodata=0)
     log.info("%s: %d × %d pixels on %s", scene_id, grid.width, grid.height, grid.name)
 
 
