@@ -89,18 +89,9 @@ def fetch_tiles(
                 log.info("%s: no such tile (sea), skipped", name)
                 continue
             expected = int(probe.headers["Content-Length"]) if "Content-Length" in probe.headers else None
-            for attempt in range(1, attempts + 1):
-                download_resumable(session, tile_url(name), dest, expected, None, attempts, backoff_s)
-                try:
-                    _check_geotiff(dest)
-                    break
-                except VerificationError as err:
-                    dest.unlink()
-                    if attempt == attempts:
-                        raise VerificationError(
-                            f"{err}; {attempts} downloads of {tile_url(name)} were unreadable, nothing was kept"
-                        ) from err
-                    log.warning("attempt %d/%d: %s", attempt, attempts, err)
+            download_resumable(
+                session, tile_url(name), dest, expected, None, attempts, backoff_s, validate=_check_geotiff
+            )
         found.append(dest)
     if not found:
         raise TransferError(

@@ -37,6 +37,8 @@ class HttpSession(Protocol):
 
     def get(self, url: str, **kwargs): ...
 
+    def head(self, url: str, **kwargs): ...
+
 
 def md5sum(path: str | Path, chunk: int = 1 << 20) -> str:
     """Hex MD5 of a file."""
@@ -152,13 +154,16 @@ def download_resumable(
     backoff_s: float = 10.0,
     timeout_s: float = 120.0,
     chunk_bytes: int = 8 << 20,
+    validate: Callable[[Path], None] | None = None,
 ) -> None:
     """Download ``url`` to ``dest``, resuming, verifying and retrying.
 
     Bytes accumulate in ``<dest>.part``; each attempt asks only for the bytes still missing (an
     HTTP Range request), so an interrupted download, in this job or a later one, picks up where it
     stopped. The file is moved onto ``dest`` only once its size, MD5 and (for a zip) archive
-    integrity check out. A file that fails verification is deleted and downloaded again from its
+    integrity check out, and ``validate(path)``, if given, raises no :class:`VerificationError` (a
+    format check where the archive publishes no checksum). A file that fails verification is deleted
+    and downloaded again from its
     first byte; after ``attempts`` failures nothing is left behind. Transient failures (dropped
     connections, timeouts, HTTP 408/429/5xx) wait ``backoff_s``, doubling each time.
 
@@ -172,12 +177,15 @@ def download_resumable(
     partial = dest.with_name(dest.name + ".part")
     last: Exception | None = None
     for attempt in range(1, attempts + 1):
-        if expected_bytes is not None and partial.exists() and partial.stat().st_size > int(expected_bytes):
+        have = partial.stat().st_size if partial.exists() else 0
+        if expected_bytes is not None and have > int(expected_bytes):
             partial.unlink()
         try:
-            if not (expected_bytes is not None and partial.exists() and partial.stat().st_size == int(expected_bytes)):
+            if expected_bytes is None or have != int(expected_bytes):
                 _append_from(session, url, partial, timeout_s, chunk_bytes)
             verify_file(partial, expected_bytes, expected_md5)
+            if validate is not None:
+                validate(partial)
         except VerificationError as err:
             partial.unlink(missing_ok=True)  # wrong bytes cannot be resumed from
             last = err
