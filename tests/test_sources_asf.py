@@ -73,12 +73,14 @@ def test_the_search_asks_for_the_papers_scenes_and_lists_them_sorted_once_each(a
     assert "138.465" in query and "36.55" in query
 
 
-def test_relative_orbits_are_passed_to_the_search(asf_session):
+def test_relative_orbits_are_passed_to_the_search_and_enforced_on_its_answer(asf_session):
     session, transport = asf_session
-    transport.route("POST", r"granules\.umm_json", lambda r: cmr_page([granule(SCENE_EARLY, 46)]))
-    search_asf(STUDY_BOX, "2017-05-01", "2017-11-30", "DESCENDING", relative_orbits=[46], session=session)
+    page = [granule(SCENE_EARLY, 46), granule(SCENE_OTHER_TRACK, 119)]
+    transport.route("POST", r"granules\.umm_json", lambda r: cmr_page(page))
+    table = search_asf(STUDY_BOX, "2017-05-01", "2017-11-30", "DESCENDING", relative_orbits=[46], session=session)
     query = " ".join(v for values in cmr_query(transport).values() for v in values)
     assert "PATH_NUMBER,46" in query
+    assert list(table["scene"]) == [SCENE_EARLY]  # and a listing of another track is not trusted
 
 
 def test_scenes_whose_footprint_misses_the_study_box_or_period_are_dropped(asf_session):

@@ -17,11 +17,9 @@ if p.source == "asf":
 else:
     folder = Path(p.folder)
     if p.source == "demo":
-        table = search_catalog(folder / "catalog.json", p.start, p.end, p.flight_direction, box)
+        table = search_catalog(folder / "catalog.json", p.start, p.end, p.flight_direction, box, p.relative_orbits)
     else:
-        table = search_folder(folder, p.start, p.end, p.flight_direction, box)
-    if p.relative_orbits:
-        table = table[table["relative_orbit"].isin(p.relative_orbits)].reset_index(drop=True)
+        table = search_folder(folder, p.start, p.end, p.flight_direction, box, p.relative_orbits)
     where = str(folder)
 if table.empty:
     raise ValueError(

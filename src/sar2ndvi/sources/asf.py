@@ -121,7 +121,7 @@ def search_asf(
         asf_search.REPORT_ERRORS = reporting
     results.raise_if_incomplete()
     table, footprints = scene_table(results)
-    table = filter_scenes(table, start, end, flight_direction, footprints, study_box)
+    table = filter_scenes(table, start, end, flight_direction, footprints, study_box, relative_orbits)
     if table.empty:
         orbits = f", relative orbits {list(relative_orbits)}" if relative_orbits else ""
         raise EmptySearchError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -58,12 +59,16 @@ def filter_scenes(
     flight_direction: str | None,
     footprints: list | None = None,
     study_box: tuple[float, float, float, float] | None = None,
+    relative_orbits: Sequence[int] | None = None,
 ) -> pd.DataFrame:
-    """Scenes acquired on days ``start``..``end`` (inclusive, UTC), of the direction, covering the study box."""
+    """Scenes acquired on days ``start``..``end`` (inclusive, UTC), of the direction, covering the study
+    box, on ``relative_orbits`` if any are given."""
     times = pd.to_datetime(table["start"])
     keep = (times >= pd.Timestamp(start)) & (times < pd.Timestamp(end) + pd.Timedelta(days=1))
     if flight_direction:
         keep &= table["flight_direction"].str.upper() == flight_direction.upper()
+    if relative_orbits:
+        keep &= table["relative_orbit"].isin([int(orbit) for orbit in relative_orbits])
     if footprints is not None and study_box is not None:
         area = box(*study_box)
         keep &= pd.Series([fp is None or fp.intersects(area) for fp in footprints], index=table.index)
@@ -77,6 +82,7 @@ def search_catalog(
     end: str,
     flight_direction: str | None,
     study_box: tuple[float, float, float, float],
+    relative_orbits: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """Scenes listed in an ASF-style JSON catalogue (the demo archive's ``sentinel1/catalog.json``).
 
@@ -110,11 +116,16 @@ def search_catalog(
         footprints.append(shapely_wkt.loads(rec["wkt"]) if rec.get("wkt") else None)
     if not rows:
         return pd.DataFrame(columns=SCENE_COLUMNS)
-    return filter_scenes(pd.DataFrame(rows), start, end, flight_direction, footprints, study_box)
+    return filter_scenes(pd.DataFrame(rows), start, end, flight_direction, footprints, study_box, relative_orbits)
 
 
 def search_folder(
-    folder: str | Path, start: str, end: str, flight_direction: str | None, study_box: tuple[float, float, float, float]
+    folder: str | Path,
+    start: str,
+    end: str,
+    flight_direction: str | None,
+    study_box: tuple[float, float, float, float],
+    relative_orbits: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """Scenes in a folder of GRD zips or ``.SAFE`` folders (the ``local`` source).
 
@@ -150,7 +161,7 @@ def search_folder(
         footprints.append(getattr(product, "footprint", None))
     if not rows:
         return pd.DataFrame(columns=SCENE_COLUMNS)
-    return filter_scenes(pd.DataFrame(rows), start, end, flight_direction, footprints, study_box)
+    return filter_scenes(pd.DataFrame(rows), start, end, flight_direction, footprints, study_box, relative_orbits)
 
 
 def fetch_scene(record: dict, dest: str | Path) -> None:
