@@ -30,9 +30,14 @@ FAKE_TOKEN = "fake-edl-token-5f3a9c2e71"
 
 def product_zip(scene: str) -> bytes:
     buffer = io.BytesIO()
+    stamp = (2017, 5, 3, 20, 45, 12)  # a fixed member time, so that every call gives the same bytes
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"{scene}.SAFE/manifest.safe", "<xfdu/>" * 4000)
-        archive.writestr(f"{scene}.SAFE/measurement/s1-iw-grd-vv.tiff", bytes(range(256)) * 400)
+        archive.writestr(zipfile.ZipInfo(f"{scene}.SAFE/manifest.safe", stamp), "<xfdu/>" * 4000, zipfile.ZIP_DEFLATED)
+        archive.writestr(
+            zipfile.ZipInfo(f"{scene}.SAFE/measurement/s1-iw-grd-vv.tiff", stamp),
+            bytes(range(256)) * 400,
+            zipfile.ZIP_DEFLATED,
+        )
     return buffer.getvalue()
 
 
