@@ -224,6 +224,14 @@ def _upsample(values: np.ndarray, factor: int) -> np.ndarray:
     return map_coordinates(values, [rr, cc], order=1, mode="nearest")
 
 
+def cell_centres(grid: AreaGrid, oversample: int) -> tuple[np.ndarray, np.ndarray]:
+    """x (columns) and y (rows) of the cell centres of ``grid`` oversampled by ``oversample``, CRS units."""
+    step = grid.resolution / oversample
+    xs = grid.x_min + (np.arange(grid.width * oversample) + 0.5) * step
+    ys = grid.y_max - (np.arange(grid.height * oversample) + 0.5) * step
+    return xs, ys
+
+
 def grid_line_pixel(
     geometry: RadarGeometry, grid: AreaGrid, oversample: int, heights: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -235,10 +243,8 @@ def grid_line_pixel(
     Returns:
         (line, pixel), each of the oversampled grid's shape; NaN where a height is NaN.
     """
-    fine_rows, fine_cols = grid.height * oversample, grid.width * oversample
-    step = grid.resolution / oversample
-    xs = grid.x_min + (np.arange(fine_cols) + 0.5) * step
-    ys = grid.y_max - (np.arange(fine_rows) + 0.5) * step
+    xs, ys = cell_centres(grid, oversample)
+    fine_rows, fine_cols = len(ys), len(xs)
     to_geo = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True)
     line = np.empty((fine_rows, fine_cols))
     pixel = np.empty((fine_rows, fine_cols))
@@ -414,9 +420,7 @@ def _flattening(
     window: tuple[int, int, int, int],
 ) -> np.ndarray:
     """γ0_T / σ0 on every cell of ``grid`` oversampled (``heights``, ``line``, ``pixel`` on its cells)."""
-    step = grid.resolution / oversample
-    xs = grid.x_min + (np.arange(heights.shape[1]) + 0.5) * step
-    ys = grid.y_max - (np.arange(heights.shape[0]) + 0.5) * step
+    xs, ys = cell_centres(grid, oversample)
     lon, lat = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True).transform(*np.meshgrid(xs, ys))
     first = geometry.orbit.seconds(geometry.image.first_line_time)
     satellite = geometry.orbit.state(first + np.nan_to_num(line) * geometry.image.azimuth_time_interval)[0]
