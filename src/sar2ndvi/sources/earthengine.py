@@ -64,8 +64,11 @@ def initialize(
     Raises:
         MissingCredentialsError: if no credentials or no project can be found, saying what to set.
     """
-    key_path = service_account_key or os.environ.get("EE_SERVICE_ACCOUNT_KEY") or None
-    key_path = key_path or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS") or None
+    key_path = (
+        service_account_key
+        or os.environ.get("EE_SERVICE_ACCOUNT_KEY")
+        or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    )
     project = project or os.environ.get("EE_PROJECT") or None
     if key_path:
         path = Path(key_path).expanduser()
