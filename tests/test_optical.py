@@ -8,6 +8,7 @@ import rasterio
 from affine import Affine
 
 from sar2ndvi.grid import AreaGrid
+from sar2ndvi.io import write_geotiff
 from sar2ndvi.optical import (
     ndvi_from_bands,
     nearest_date,
@@ -21,22 +22,7 @@ GRID = AreaGrid("t", "EPSG:32654", 10.0, 276000.0, 4046000.0, 8, 6)
 
 
 def _write(path, bands, transform, crs="EPSG:32654", descriptions=None, dtype="uint16", nodata=0):
-    bands = np.asarray(bands)
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        count=bands.shape[0],
-        height=bands.shape[1],
-        width=bands.shape[2],
-        dtype=dtype,
-        crs=crs,
-        transform=transform,
-        nodata=nodata,
-    ) as dst:
-        dst.write(bands.astype(dtype))
-        for i, text in enumerate(descriptions or [], start=1):
-            dst.set_band_description(i, text)
+    write_geotiff(path, np.asarray(bands), transform, crs, dtype, nodata, descriptions)
 
 
 def test_ndvi_of_the_real_l1c_patch_matches_its_documented_range(real_data):
