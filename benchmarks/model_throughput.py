@@ -2,8 +2,9 @@
 
 - training: samples (crops) per second of the real training step (random farm crops, augmentation,
   discriminator and generator updates), measured over the second of two epochs;
-- inference: km² per second of whole-area prediction at 10 m (one pixel = 100 m²), without and with
-  test-time augmentation;
+- inference: km² per second of whole-area prediction at 10 m (one pixel = 100 m²) of the
+  acquisitions of one area, as the workflow's prediction job makes it, without and with test-time
+  augmentation;
 - peak memory: the process's high-water mark (CPU) or torch's peak allocation (CUDA).
 
 Synthetic inputs of the real shapes (ten SAR channels) are used: throughput does not depend on the
@@ -56,21 +57,23 @@ def training_throughput(model: dict, family: str, device: str, steps: int, image
     return steps * cfg.batch_size / bundle["history"][-1]["seconds"]
 
 
-def inference_throughput(model: dict, device: str, side: int, tta: bool) -> tuple[float, dict]:
-    """km² per second of predicting one ``side`` × ``side`` area at 10 m (after a warm-up)."""
+def inference_throughput(
+    model: dict, device: str, side: int, tta: bool, images: int = 8, threads: int = 2
+) -> tuple[float, dict]:
+    """km² per second of predicting ``images`` acquisitions of a ``side`` × ``side`` area at 10 m (after a warm-up)."""
     cfg = TrainConfig.from_config({**model, "device": device}, epochs=1, early_stopping=False)
     cfg.steps_per_epoch = 1
     bundle = train_model(cfg, synthetic(2, 64), synthetic(1, 64, seed=1), report=lambda record: None)
     bundle["config"]["device"] = device
-    area = synthetic(1, side)["x"]
-    predict(bundle, area[:, :, :64, :64], tta=tta, device=device)
+    area = synthetic(images, side)["x"]
+    predict(bundle, area[:, :, :64, :64], tta=tta, device=device, threads=threads)
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     started = time.perf_counter()
-    predict(bundle, area, tta=tta, device=device)
+    predict(bundle, area, tta=tta, device=device, threads=threads)
     if device.startswith("cuda"):
         torch.cuda.synchronize()
-    return side * side * 100 / 1e6 / (time.perf_counter() - started), bundle
+    return images * side * side * 100 / 1e6 / (time.perf_counter() - started), bundle
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--steps", type=int, default=20, help="training steps per timed epoch")
     parser.add_argument("--side", type=int, default=500, help="inference area side, pixels of 10 m")
+    parser.add_argument("--images", type=int, default=8, help="acquisitions of the area predicted together")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -88,13 +92,13 @@ def main(argv: list[str] | None = None) -> int:
     for family in ("pix2pix", "sen12tp_unet"):
         rows.append((f"training, {family}", training_throughput(model, family, args.device, args.steps), "samples/s"))
     for tta in (False, True):
-        rate, _ = inference_throughput(model, args.device, args.side, tta)
+        rate, _ = inference_throughput(model, args.device, args.side, tta, args.images, args.threads)
         rows.append((f"inference, pix2pix, {'with' if tta else 'without'} TTA", rate, "km²/s"))
     device_name = torch.cuda.get_device_name() if args.device.startswith("cuda") else platform.processor() or "CPU"
     print(f"device {args.device} ({device_name}), torch {torch.__version__}, {args.threads} threads, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")  # fmt: skip
     print(f"model: depth {model['depth']}, {model['base_filters']} base filters, crops {model['crop_size']} px, "
-          f"batch {model['batch_size']}")  # fmt: skip
+          f"batch {model['batch_size']}; inference on {args.images} acquisitions of {args.side} px a side")  # fmt: skip
     for name, value, unit in rows:
         print(f"  {name:<40} {value:10.2f} {unit}")
     print(f"  {'peak memory':<40} {peak_memory_mb(args.device):10.0f} MB")

@@ -16,6 +16,7 @@ from sar2ndvi.model import (
     train_model,
 )
 from sar2ndvi.model.augment import augment_batch, predict_with_tta
+from sar2ndvi.model.predict import batch_size
 from sar2ndvi.model.train import draw_crops, fit_normalisation, masked_bce, masked_l1, normaliser, validation_mse
 
 TINY = {"depth": 3, "base_filters": 8, "crop_size": 32, "batch_size": 4}
@@ -171,8 +172,19 @@ def test_same_seed_same_weights_and_checkpoint_round_trip(tmp_path):
     plain = predict(first, x, tta=False)
     assert plain.shape == (2, 37, 29) and plain.dtype == np.float32
     np.testing.assert_array_equal(predict(loaded, x, tta=True), predict(first, x, tta=True))
-    # another batch size may change the float summation order, not the result
-    np.testing.assert_allclose(predict(loaded, x, tta=False, batch=1), plain, atol=1e-6)
+    # the thread count changes nothing, to the last bit
+    np.testing.assert_array_equal(predict(loaded, x, tta=False, threads=2), plain)
+
+
+def test_an_images_ndvi_depends_neither_on_the_other_images_nor_on_the_thread_count():
+    bundle = train_model(TrainConfig(**TINY, epochs=1, steps_per_epoch=2, seed=3), _learnable(8))
+    x = _learnable(11, size=45, seed=4)["x"]  # more images than one batch holds, the last batch padded
+    assert batch_size(45, 45) < len(x)
+    everything = predict(bundle, x, tta=True, threads=3)
+    for threads in (1, 2, 4):
+        np.testing.assert_array_equal(predict(bundle, x, tta=True, threads=threads), everything)
+    for part in (slice(0, 1), slice(2, 9), slice(10, 11)):
+        np.testing.assert_array_equal(predict(bundle, x[part], tta=True, threads=2), everything[part])
 
 
 def test_early_stopping_restores_the_best_epoch():

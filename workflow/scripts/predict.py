@@ -28,7 +28,9 @@ members, digests = [], []
 for path in snakemake.input.models:
     bundle = load_bundle(path)
     keep = channel_positions(DATASET_CHANNELS, bundle["channel_names"])
-    members.append(predict(bundle, x[:, keep], tta=p.tta))
+    members.append(
+        predict(bundle, x[:, keep], tta=p.tta, device=snakemake.config["model"]["device"], threads=snakemake.threads)
+    )
     digests.append(bundle["digest"])
 members = np.stack(members)
 times = [pd.Timestamp(t).isoformat() for t in scenes["start"]]

@@ -14,7 +14,9 @@ data = np.load(snakemake.input.data)
 bundle = load_bundle(snakemake.input.model)
 keep = channel_positions(list(data["channel_names"]), bundle["channel_names"])
 tta = w.tta == "tta"
-prediction = predict(bundle, data["x"][:, keep], tta=tta)
+prediction = predict(
+    bundle, data["x"][:, keep], tta=tta, device=snakemake.config["model"]["device"], threads=snakemake.threads
+)
 metrics = evaluate(prediction, data["y"][:, 0], data["mask"][:, 0] > 0)
 write_json(
     snakemake.output[0],
