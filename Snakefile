@@ -1,6 +1,7 @@
 # sar2ndvi: Sentinel-1 SAR → NDVI of crop fields (Kimura et al. 2023), as a Snakemake workflow.
 # Usage: snakemake --cores 8 results/ndvi_test.tif      (see README.md)
 
+import os
 import sys
 from pathlib import Path
 
@@ -11,7 +12,8 @@ sys.path.insert(0, str(Path(workflow.basedir, "src")))
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# The workflow's own defaults, wherever it runs (--directory): --configfile=FILE and --config override them.
+configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 
 validate(config, "config/schema.yaml")
@@ -31,6 +33,19 @@ include: "workflow/rules/model.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/experiments.smk"
 include: "workflow/rules/report.smk"
+
+
+# Searches and small tables run in the main process, also under a cluster executor: each is
+# done in a second, far less than a cluster job's start.
+localrules:
+    all,
+    experiments,
+    s1_search,
+    s2_search,
+    planet_search,
+    area_grid,
+    ablation,
+    baselines,
 
 
 rule all:

@@ -24,7 +24,9 @@ def test_ndvi_maps_show_prediction_planet_and_difference_on_one_scale(tmp_path):
 
 def test_training_curves_mark_the_best_validation_epoch():
     history = pd.DataFrame({"epoch": [1, 2, 3, 4], "l1": [0.3, 0.2, 0.15, 0.14], "val_mse": [0.03, 0.01, 0.02, 0.025]})
-    fig = figures.training_curves({"fine-tuning": history})
+    pretraining = pd.DataFrame({"epoch": [1, 2], "l1": [0.4, 0.35]})  # a fixed schedule, without validation
+    fig = figures.training_curves({"pre-training": pretraining, "fine-tuning": history})
+    assert len(fig.axes[0].lines) == 2 and len(fig.axes[1].lines) == 1
     marker = fig.axes[1].collections[0].get_offsets()[0]
     assert tuple(marker) == (2, 0.01)
 

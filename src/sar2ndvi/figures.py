@@ -42,10 +42,15 @@ def ndvi_maps(
 
 
 def training_curves(histories: dict[str, pd.DataFrame]) -> Figure:
-    """L1 loss and validation MSE per epoch of each training stage; the best epoch is marked."""
+    """L1 loss and validation MSE per epoch of each training stage; the best epoch is marked.
+
+    Stages trained without a validation set (pre-training runs a fixed schedule) have no MSE curve.
+    """
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
     for stage, history in histories.items():
         left.plot(history["epoch"], history["l1"], marker=".", label=stage)
+        if "val_mse" not in history or not history["val_mse"].notna().any():
+            continue
         right.plot(history["epoch"], history["val_mse"], marker=".", label=stage)
         best = history.loc[history["val_mse"].idxmin()]
         right.scatter([best["epoch"]], [best["val_mse"]], s=80, facecolors="none", edgecolors="k", zorder=3)

@@ -7,9 +7,13 @@ by both sensors within a few days of each other, on the same 10 m grid.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 import numpy as np
+
+#: NDVI range over which two calibrations are compared
+NDVI_RANGE = (-1.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -59,3 +63,29 @@ def fit_linear(x: np.ndarray, y: np.ndarray, min_pixels: int = 100, n_pairs: int
         n_pixels=int(ok.sum()),
         n_pairs=n_pairs,
     )
+
+
+def target_shift(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    """Largest difference (NDVI) between two calibrations ``slope · x + intercept`` over x in [−1, 1].
+
+    The difference of two lines is largest at an end of the range.
+    """
+    d_slope = float(a["slope"]) - float(b["slope"])
+    d_intercept = float(a["intercept"]) - float(b["intercept"])
+    return max(abs(d_slope * x + d_intercept) for x in NDVI_RANGE)
+
+
+def adopt_calibration(
+    fresh: Mapping[str, float], in_use: Mapping[str, float] | None, tolerance: float
+) -> dict[str, float]:
+    """The calibration (slope, intercept) that pre-training targets should use.
+
+    Keeps ``in_use`` — the one the existing pre-training data were built with — while the fresh fit
+    moves no target by more than ``tolerance`` NDVI (:func:`target_shift`); otherwise, or when
+    nothing is in use yet, the fresh fit. Refits on a little more data (a new Planet date moves
+    Tsumagoi's targets by under 0.007 NDVI) then leave pre-training untouched, while a real change
+    of the cross-sensor relation still rebuilds it.
+    """
+    if in_use is not None and target_shift(fresh, in_use) <= tolerance:
+        return {"slope": float(in_use["slope"]), "intercept": float(in_use["intercept"])}
+    return {"slope": float(fresh["slope"]), "intercept": float(fresh["intercept"])}

@@ -1,5 +1,13 @@
-import pandas as pd
+import json
+import logging
+import os
 
+import pandas as pd
+from snakemake.logging import logger
+
+from sar2ndvi.regression import adopt_calibration
+from sar2ndvi.runstate import JobJournal, claim_directory, clear_stale_locks
+from sar2ndvi.sources.sentinel1 import keep_relative_orbits
 from sar2ndvi.variants import ABLATION_TABLE, VARIANT_PATTERN, ModelVariant
 
 AREAS = list(config["areas"])
@@ -10,6 +18,18 @@ COPERNICUS_DEM = "results/dem/copernicus_glo30.tif"
 STAGE_AREA = {"pretrain": "pretrain", "finetune": "train", "validation": "validation", "test": "test"}
 STAGE_TARGET = {"pretrain": "sentinel2", "finetune": "planet", "validation": "planet", "test": "planet"}
 
+GRID = "results/grid/{area}.json"
+STUDY_GRID = GRID.format(area=STUDY_AREA)
+HEIGHTS = "results/dem/heights.tif"
+S1_SCENES = "results/s1/scenes.csv"
+OPTICAL_SCENES = {"sentinel2": "results/s2/scenes.csv", "planet": "results/planet/scenes.csv"}
+REGRESSION_FIT = "results/regression/s2_to_planet.json"
+PRETRAIN_DATASET_RECORD = "results/dataset/pretrain.json"
+
+# Training, prediction and scoring ask the cluster for a GPU only when the model is told to use one:
+# `auto` runs on a GPU where the node has one, and never makes a CPU-only cluster refuse the job.
+GPUS = 1 if str(config["model"]["device"]).startswith("cuda") else 0
+
 
 wildcard_constraints:
     area="|".join(AREAS),
@@ -17,6 +37,29 @@ wildcard_constraints:
     date=r"\d{8}",
     s2_scene=r"\d{8}T\d{6}_\d{8}T\d{6}_T\w{5}",
     stage="|".join(STAGE_AREA),
+
+
+# What an earlier run left behind, seen by the run that the user started (not by its jobs). While
+# this run holds the directory's claim no other run is alive in it: Snakemake's locks are stale
+# (a killed run), and the outputs of jobs that failed or were killed are rebuilt, with everything
+# that uses them, rather than forgotten under products of the earlier inputs.
+def rebuild_unfinished(outputs):
+    if not outputs:
+        return
+    shown = ", ".join(outputs[:5]) + (f" and {len(outputs) - 5} more" if len(outputs) > 5 else "")
+    logger.warning(
+        f"Rebuilding {len(outputs)} file(s) whose jobs failed or were interrupted in an earlier run, with "
+        f"everything made from them: {shown}. (To give up on them, delete {JOURNAL.path}.)"
+    )
+    workflow.dag_settings.forcerun = frozenset(workflow.dag_settings.forcerun) | frozenset(outputs)
+
+
+if workflow.is_main_process and claim_directory():
+    stale_locks = clear_stale_locks()
+    if stale_locks:
+        logger.warning(f"Removed {len(stale_locks)} lock file(s) of an earlier run that is no longer alive.")
+    JOURNAL = JobJournal(dry_run=lambda: workflow.dryrun, on_start=rebuild_unfinished)
+    logging.getLogger("snakemake.logging").addHandler(JOURNAL)
 
 
 def study_box():
@@ -52,9 +95,45 @@ def dem_source():
     return config.get("local", {}).get("dem")
 
 
+def sigma0_settings():
+    """The sentinel1 settings a σ0 raster depends on (a setting that has no effect is left out)."""
+    s1 = config["sentinel1"]
+    keys = ["polarisations", "noise_removal", "negative", "oversample", "radiometry", "speckle_filter", "orbit_files"]
+    if s1["negative"] == "clip":
+        keys.append("negative_floor")
+    if s1["speckle_filter"] != "none":
+        keys.append("speckle_window")
+    return {key: s1[key] for key in keys}
+
+
+# Tables written by checkpoints -----------------------------------------------------------------
+#
+# Every rule that reads a checkpoint's table declares it as an ancient() input, so that a job run
+# alone (a cluster node, a single file asked for as a target) finds it, and so that a new search
+# makes out of date only the jobs whose own inputs or params it changes: Snakemake re-evaluates
+# the readers once the checkpoint has run. The table is read straight from disk while it exists;
+# asking the checkpoint (.get()) while it is due to run again would make Snakemake treat every
+# reader, and all that follows, as out of date before the new table is even known.
+
+
+def checkpoint_file(producer, path):
+    """``path``, a checkpoint's output, once it exists (until then Snakemake runs the checkpoint first)."""
+    if not os.path.exists(path):
+        producer.get()
+    return path
+
+
 def s1_scene_table():
-    """The scenes listed by the Sentinel-1 search (evaluated after the checkpoint)."""
-    return pd.read_csv(checkpoints.s1_search.get().output.scenes)
+    """The scenes of the last Sentinel-1 search on the configured relative orbits, sorted by time."""
+    table = pd.read_csv(checkpoint_file(checkpoints.s1_search, S1_SCENES))
+    orbits = config["sentinel1"]["relative_orbits"]
+    kept = keep_relative_orbits(table, orbits)
+    if kept.empty and not table.empty:
+        raise WorkflowError(
+            f"no scene of the Sentinel-1 search ({S1_SCENES}) is on sentinel1.relative_orbits {orbits}; "
+            f"it lists relative orbits {sorted(set(table['relative_orbit']))}"
+        )
+    return kept
 
 
 def s1_scenes():
@@ -62,17 +141,28 @@ def s1_scenes():
 
 
 def s1_record(wildcards):
+    """What identifies the scene's product: where it is, its size and MD5 (None when not listed).
+
+    A scene that the last search does not list gets None rather than an error here: Snakemake
+    re-evaluates earlier download jobs after a new search, and only a job that actually runs
+    for an unlisted scene must fail (it says so).
+    """
     table = s1_scene_table().set_index("scene")
     if wildcards.scene not in table.index:
-        raise WorkflowError(f"scene {wildcards.scene} is not in the Sentinel-1 search results")
-    record = table.loc[wildcards.scene].to_dict()
-    record["scene"] = wildcards.scene
-    return {k: (None if pd.isna(v) else v) for k, v in record.items()}
+        return None
+    row = table.loc[wildcards.scene]
+    return {
+        "scene": wildcards.scene,
+        "url": row["url"],
+        "bytes": None if pd.isna(row["bytes"]) else int(row["bytes"]),
+        "md5": None if pd.isna(row["md5"]) else str(row["md5"]),
+    }
 
 
 def optical_table(name):
     search = {"sentinel2": checkpoints.s2_search, "planet": checkpoints.planet_search}[name]
-    return pd.read_csv(search.get().output.scenes, dtype={"date": str}, keep_default_na=False)
+    path = checkpoint_file(search, OPTICAL_SCENES[name])
+    return pd.read_csv(path, dtype={"date": str}, keep_default_na=False)
 
 
 def optical_dates(name):
@@ -104,6 +194,11 @@ def stage_pairs(stage):
     return pair_scenes(s1_scene_table(), optical_dates(target), config["pairing"]["max_days"])
 
 
+def stage_tables(wildcards):
+    """The search tables a stage's pairs come from."""
+    return [ancient(S1_SCENES), ancient(OPTICAL_SCENES[STAGE_TARGET[wildcards.stage]])]
+
+
 def dataset_indexes(wildcards):
     return [f"results/s1/indexes/{s}.tif" for s in stage_pairs(wildcards.stage)["scene"]]
 
@@ -119,8 +214,31 @@ def pretrain_only(*paths):
     return lambda wildcards: list(paths) if wildcards.stage == "pretrain" else []
 
 
+def pretraining_calibration(wildcards):
+    """Slope and intercept that map the pre-training stage's S2 NDVI onto Planet's scale (None elsewhere).
+
+    The calibration the pre-training data were built with is kept while a refit of the regression
+    moves no target by more than regression.refit_tolerance: a new Planet date refines the fit
+    by a few thousandths of NDVI, which does not warrant pre-training again.
+    """
+    if wildcards.stage != "pretrain":
+        return None
+    with open(checkpoint_file(checkpoints.s2_planet_regression, REGRESSION_FIT)) as handle:
+        fresh = json.load(handle)
+    in_use = None
+    if os.path.exists(PRETRAIN_DATASET_RECORD):
+        with open(PRETRAIN_DATASET_RECORD) as handle:
+            in_use = json.load(handle).get("calibration")
+    return adopt_calibration(fresh, in_use, config["regression"]["refit_tolerance"])
+
+
 def predict_indexes(wildcards):
     return [f"results/s1/indexes/{s}.tif" for s in s1_scenes()]
+
+
+def predicted_scenes(wildcards):
+    """The acquisitions a prediction covers, in time order: scene names and start times."""
+    return s1_scene_table()[["scene", "start"]].to_dict("list")
 
 
 # Models, ablation and baselines ------------------------------------------------------------
@@ -129,9 +247,27 @@ MAIN = ModelVariant.from_config(config["model"])
 MAIN_VARIANT = MAIN.name
 ENSEMBLE_VARIANTS = [MAIN.with_(seed=int(seed)).name for seed in config["ensemble"]["seeds"]]
 
+# The model settings a trained model depends on, beyond what its variant name already says; the
+# platform settings (model.threads, model.device) and inference settings are not among them.
+ARCHITECTURE_SETTINGS = ("depth", "base_filters", "norm", "crop_size", "batch_size", "lambda_l1", "learning_rate")
+STAGE_SCHEDULE = {
+    "pretrain": ("pretrain_epochs", "pretrain_steps_per_epoch"),
+    "finetune": ("finetune_epochs", "finetune_steps_per_epoch", "early_stopping_patience"),
+    "scratch": ("finetune_epochs", "finetune_steps_per_epoch", "early_stopping_patience"),
+}
+
+
+def training_settings(wildcards):
+    return {key: config["model"][key] for key in (*ARCHITECTURE_SETTINGS, *STAGE_SCHEDULE[wildcards.stage])}
+
 
 def training_data(wildcards):
     return "results/dataset/pretrain.npz" if wildcards.stage == "pretrain" else "results/dataset/finetune.npz"
+
+
+def validation_data(wildcards):
+    # Pre-training runs a fixed schedule; the validation area's Planet dates are fine-tuning's business.
+    return [] if wildcards.stage == "pretrain" else ["results/dataset/validation.npz"]
 
 
 def pretrained_model(wildcards):

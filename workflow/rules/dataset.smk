@@ -1,21 +1,27 @@
 rule dataset:
     input:
+        tables=stage_tables,
         indexes=dataset_indexes,
         targets=dataset_targets,
         mask=f"results/farms/{STUDY_AREA}_mask.tif",
-        dem="results/dem/heights.tif",
-        study_grid=f"results/grid/{STUDY_AREA}.json",
-        grid=lambda wildcards: f"results/grid/{STAGE_AREA[wildcards.stage]}.json",
-        regression=pretrain_only("results/regression/s2_to_planet.json"),
-        excluded_grids=pretrain_only("results/grid/validation.json", "results/grid/test.json"),
+        dem=HEIGHTS,
+        study_grid=STUDY_GRID,
+        grid=lambda wildcards: GRID.format(area=STAGE_AREA[wildcards.stage]),
+        regression=pretrain_only(ancient(REGRESSION_FIT)),
+        excluded_grids=pretrain_only(GRID.format(area="validation"), GRID.format(area="test")),
     output:
         data="results/dataset/{stage}.npz",
         pairs="results/dataset/{stage}_pairs.csv",
+        record="results/dataset/{stage}.json",
     params:
         pairs=lambda wildcards: stage_pairs(wildcards.stage).to_dict("list"),
+        calibration=pretraining_calibration,
         tile_size=96,
         tile_stride=80,
         min_valid_fraction=0.1,
+    resources:
+        mem_mb=8000,
+        runtime=60,
     log:
         "logs/dataset/{stage}.log",
     benchmark:

@@ -13,6 +13,10 @@ rule score:
         tta="tta|notta",
         split="validation|test",
     threads: config["model"]["threads"]
+    resources:
+        gpu=GPUS,
+        mem_mb=4000,
+        runtime=60,
     log:
         "logs/score/{variant}/{stage}_{tta}_{split}.log",
     benchmark:
@@ -63,15 +67,17 @@ rule baseline_field_forest:
         validation="results/dataset/validation.npz",
         test="results/dataset/test.npz",
         parcels=f"results/farms/{STUDY_AREA}_mask.tif",
-        study_grid=f"results/grid/{STUDY_AREA}.json",
-        train_grid="results/grid/train.json",
-        validation_grid="results/grid/validation.json",
-        test_grid="results/grid/test.json",
+        study_grid=STUDY_GRID,
+        train_grid=GRID.format(area="train"),
+        validation_grid=GRID.format(area="validation"),
+        test_grid=GRID.format(area="test"),
     output:
         "results/baselines/field_random_forest.json",
     params:
         settings=config["baselines"]["random_forest"],
     threads: config["model"]["threads"]
+    resources:
+        mem_mb=4000,
     log:
         "logs/baselines/field_random_forest.log",
     benchmark:

@@ -22,7 +22,7 @@ rule farm_parcels:
 rule farm_mask:
     input:
         parcels="results/farms/parcels.gpkg",
-        grid="results/grid/{area}.json",
+        grid=GRID,
     output:
         "results/farms/{area}_mask.tif",
     log:

@@ -1,6 +1,6 @@
 rule area_grid:
     output:
-        "results/grid/{area}.json",
+        GRID,
     params:
         box=lambda wildcards: config["areas"][wildcards.area],
         crs=config["study"]["crs"],
@@ -36,11 +36,11 @@ rule dem_copernicus:
 
 rule dem:
     input:
-        grid=f"results/grid/{STUDY_AREA}.json",
+        grid=STUDY_GRID,
         store=demo_store_flag("dem"),
         downloaded=COPERNICUS_DEM if config["sources"]["dem"] == "copernicus" else [],
     output:
-        "results/dem/heights.tif",
+        HEIGHTS,
     params:
         source=dem_source(),
         geoid_undulation_m=config["sentinel1"]["geoid_undulation_m"],

@@ -1,20 +1,25 @@
 # One rule trains every model: pretrain (S1 → corrected S2 NDVI), finetune (from pretrain, S1 →
 # Planet NDVI) and scratch (S1 → Planet NDVI without pre-training, the "no pre-training" ablation).
-# Checkpoints are protected: retraining one means deleting it on purpose.
+# Its params hold only what the weights depend on: a change of model.threads, model.device or of an
+# inference setting retrains nothing.
 rule train:
     input:
         train=training_data,
-        validation="results/dataset/validation.npz",
+        validation=validation_data,
         init=pretrained_model,
     output:
-        model=protected("results/models/{variant}/{stage}.pt"),
+        model="results/models/{variant}/{stage}.pt",
         history="results/models/{variant}/{stage}_history.csv",
     wildcard_constraints:
         variant=VARIANT_PATTERN,
         stage="pretrain|finetune|scratch",
     params:
-        model=config["model"],
+        settings=training_settings,
     threads: config["model"]["threads"]
+    resources:
+        gpu=GPUS,
+        mem_mb=8000,
+        runtime=720,
     log:
         "logs/train/{variant}/{stage}.log",
     benchmark:
@@ -29,19 +34,24 @@ rule train:
 # process per scene, and a new scene still retrains nothing.
 rule predict:
     input:
+        scenes=ancient(S1_SCENES),
         models=[f"results/models/{MAIN_VARIANT}/finetune.pt"],
         indexes=predict_indexes,
-        dem="results/dem/heights.tif",
+        dem=HEIGHTS,
         mask="results/farms/{area}_mask.tif",
-        grid="results/grid/{area}.json",
-        study_grid=f"results/grid/{STUDY_AREA}.json",
+        grid=GRID,
+        study_grid=STUDY_GRID,
     output:
         "results/ndvi_{area}.tif",
     params:
-        scenes=lambda wildcards: s1_scene_table()[["scene", "start"]].to_dict("list"),
+        scenes=predicted_scenes,
         tta=config["model"]["test_time_augmentation"],
         ensemble=False,
     threads: config["model"]["threads"]
+    resources:
+        gpu=GPUS,
+        mem_mb=4000,
+        runtime=60,
     log:
         "logs/predict/{area}.log",
     benchmark:
@@ -55,19 +65,24 @@ rule predict:
 # The same models trained with other seeds: mean and standard deviation per acquisition.
 rule predict_ensemble:
     input:
+        scenes=ancient(S1_SCENES),
         models=[f"results/models/{variant}/finetune.pt" for variant in ENSEMBLE_VARIANTS],
         indexes=predict_indexes,
-        dem="results/dem/heights.tif",
+        dem=HEIGHTS,
         mask="results/farms/{area}_mask.tif",
-        grid="results/grid/{area}.json",
-        study_grid=f"results/grid/{STUDY_AREA}.json",
+        grid=GRID,
+        study_grid=STUDY_GRID,
     output:
         "results/ndvi_{area}_ensemble.tif",
     params:
-        scenes=lambda wildcards: s1_scene_table()[["scene", "start"]].to_dict("list"),
+        scenes=predicted_scenes,
         tta=config["model"]["test_time_augmentation"],
         ensemble=True,
     threads: config["model"]["threads"]
+    resources:
+        gpu=GPUS,
+        mem_mb=4000,
+        runtime=60,
     log:
         "logs/predict_ensemble/{area}.log",
     benchmark:

@@ -1,8 +1,12 @@
+# One search at a time (s1_search, s2_search, planet_search): Snakemake plans the workflow again
+# each time a checkpoint finishes, and a search still running then has no table on disk, so the
+# jobs that read it would be planned as out of date.
 checkpoint s2_search:
     input:
         store=demo_store_flag("sentinel2"),
+        after=ancient(S1_SCENES),
     output:
-        scenes="results/s2/scenes.csv",
+        scenes=OPTICAL_SCENES["sentinel2"],
     params:
         kind="sentinel2",
         source=config["sources"]["sentinel2"],
@@ -27,8 +31,9 @@ checkpoint s2_search:
 checkpoint planet_search:
     input:
         store=demo_store_flag("planet"),
+        after=ancient(OPTICAL_SCENES["sentinel2"]),
     output:
-        scenes="results/planet/scenes.csv",
+        scenes=OPTICAL_SCENES["planet"],
     params:
         kind="planet",
         source=config["sources"]["planet"],
@@ -48,7 +53,7 @@ checkpoint planet_search:
 # Only the Earth Engine source lists scenes under S2_EXPORTS; the others list files that exist.
 rule s2_fetch:
     input:
-        grid=f"results/grid/{STUDY_AREA}.json",
+        grid=STUDY_GRID,
     output:
         f"{S2_EXPORTS}/{{s2_scene}}.tif",
     resources:
@@ -65,9 +70,10 @@ rule s2_fetch:
 
 rule s2_ndvi:
     input:
+        table=ancient(OPTICAL_SCENES["sentinel2"]),
         scenes=optical_scenes("sentinel2", "path"),
         masks=optical_scenes("sentinel2", "mask_path"),
-        grid=f"results/grid/{STUDY_AREA}.json",
+        grid=STUDY_GRID,
     output:
         "results/s2/ndvi/{date}.tif",
     params:
@@ -85,9 +91,10 @@ rule s2_ndvi:
 
 rule planet_ndvi:
     input:
+        table=ancient(OPTICAL_SCENES["planet"]),
         scenes=optical_scenes("planet", "path"),
         masks=optical_scenes("planet", "mask_path"),
-        grid=f"results/grid/{STUDY_AREA}.json",
+        grid=STUDY_GRID,
     output:
         "results/planet/ndvi/{date}.tif",
     params:
@@ -103,14 +110,17 @@ rule planet_ndvi:
         "../scripts/optical_ndvi.py"
 
 
-rule s2_planet_regression:
+# A checkpoint: the pre-training dataset reads the fit in its params (common.smk,
+# pretraining_calibration), and is re-evaluated once a refit is known.
+checkpoint s2_planet_regression:
     input:
+        tables=[ancient(OPTICAL_SCENES["sentinel2"]), ancient(OPTICAL_SCENES["planet"])],
         s2=regression_ndvi("sentinel2"),
         planet=regression_ndvi("planet"),
         mask=f"results/farms/{STUDY_AREA}_mask.tif",
-        grid=f"results/grid/{STUDY_AREA}.json",
+        grid=STUDY_GRID,
     output:
-        fit="results/regression/s2_to_planet.json",
+        fit=REGRESSION_FIT,
         samples="results/regression/s2_to_planet_samples.csv",
     params:
         max_days=config["pairing"]["max_days"],

@@ -1,15 +1,16 @@
+# The search lists every track of the configured direction over the study area; the relative
+# orbits to use are chosen when its table is read (common.smk), so choosing tracks never reruns it.
 checkpoint s1_search:
     input:
         store=demo_store_flag("sentinel1"),
     output:
-        scenes="results/s1/scenes.csv",
+        scenes=S1_SCENES,
     params:
         source=config["sources"]["sentinel1"],
         folder=lambda wildcards: source_folder("sentinel1", "sentinel1"),
         start=config["study"]["start"],
         end=config["study"]["end"],
         flight_direction=config["sentinel1"]["flight_direction"],
-        relative_orbits=config["sentinel1"]["relative_orbits"],
         study_box=study_box(),
     log:
         "logs/s1_search.log",
@@ -21,16 +22,22 @@ checkpoint s1_search:
         "../scripts/s1_search.py"
 
 
-# The scene record travels as params, not as the scene table: a new search result must not
-# make every earlier download out of date. Retry settings are read from the config, not
-# params, for the same reason.
+# One cluster job per scene: download, σ0 and indexes (SLURM starts each job in seconds, and a
+# scene's files are only read by its own chain). Retry settings are read from the config, not
+# params: changing them must not make the downloaded scenes out of date.
 rule s1_download:
+    input:
+        scenes=ancient(S1_SCENES),
     output:
         "results/s1/products/{scene}.zip",
     params:
         record=s1_record,
+    group:
+        "s1_scene"
     resources:
         downloads=1,
+        mem_mb=1000,
+        runtime=60,
     log:
         "logs/s1_download/{scene}.log",
     benchmark:
@@ -44,12 +51,17 @@ rule s1_download:
 rule s1_sigma0:
     input:
         product="results/s1/products/{scene}.zip",
-        dem="results/dem/heights.tif",
-        grid=f"results/grid/{STUDY_AREA}.json",
+        dem=HEIGHTS,
+        grid=STUDY_GRID,
     output:
         "results/s1/sigma0/{scene}.tif",
     params:
-        settings=config["sentinel1"],
+        settings=sigma0_settings(),
+    group:
+        "s1_scene"
+    resources:
+        mem_mb=2000,
+        runtime=30,
     log:
         "logs/s1_sigma0/{scene}.log",
     benchmark:
@@ -63,9 +75,14 @@ rule s1_sigma0:
 rule sar_indexes:
     input:
         sigma0="results/s1/sigma0/{scene}.tif",
-        grid=f"results/grid/{STUDY_AREA}.json",
+        grid=STUDY_GRID,
     output:
         "results/s1/indexes/{scene}.tif",
+    group:
+        "s1_scene"
+    resources:
+        mem_mb=1000,
+        runtime=10,
     log:
         "logs/sar_indexes/{scene}.log",
     benchmark:

@@ -8,7 +8,7 @@ import pandas as pd
 
 from sar2ndvi.dataset import build_samples, exclusion_mask
 from sar2ndvi.grid import AreaGrid
-from sar2ndvi.io import atomic_path, read_raster, write_text_if_changed
+from sar2ndvi.io import atomic_path, read_raster, write_json, write_text_if_changed
 from sar2ndvi.regression import LinearFit
 from sar2ndvi.runlog import configure
 from sar2ndvi.variants import DATASET_CHANNELS
@@ -25,12 +25,21 @@ pairs = pd.DataFrame(p.pairs)
 transform = excluded = None
 tile = stride = None
 min_valid = 0.0
+calibration = p.calibration
 if stage == "pretrain":
-    fit = LinearFit(**json.loads(open(snakemake.input.regression[0]).read()))
-    transform = fit.apply
+    # the calibration decided by the workflow (common.smk): the latest fit, or the one in use while a refit
+    # stays within regression.refit_tolerance
+    fit = json.loads(Path(snakemake.input.regression[0]).read_text())
+    transform = LinearFit(**{**fit, **calibration}).apply
     excluded = exclusion_mask(study, [AreaGrid.read(g) for g in snakemake.input.excluded_grids], buffer_px=10)
     tile, stride, min_valid = p.tile_size, p.tile_stride, p.min_valid_fraction
-    log.info("pre-training targets: Planet ≈ %.3f · S2 + %.3f", fit.slope, fit.intercept)
+    log.info(
+        "pre-training targets: Planet ≈ %.4f · S2 + %.4f (latest fit %.4f · S2 + %.4f)",
+        calibration["slope"],
+        calibration["intercept"],
+        fit["slope"],
+        fit["intercept"],
+    )
 target_of_date = {Path(path).stem: path for path in snakemake.input.targets}
 samples = build_samples(
     snakemake.input.indexes,
@@ -56,6 +65,17 @@ with atomic_path(snakemake.output.data, suffix=".npz") as tmp:
             channel_names=np.array(DATASET_CHANNELS),
         )
 write_text_if_changed(snakemake.output.pairs, pairs.to_csv(index=False))
+write_json(
+    snakemake.output.record,
+    {
+        "stage": stage,
+        "target": "sentinel2" if stage == "pretrain" else "planet",
+        "calibration": calibration,
+        "pairs": len(pairs),
+        "pairs_with_samples": len(kept),
+        "samples": len(samples["x"]),
+    },
+)
 log.info(
     "%s: %d samples of %s from %d of %d pairs, %.1f %% masked pixels",
     stage,

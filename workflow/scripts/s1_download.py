@@ -4,6 +4,12 @@ from sar2ndvi.runlog import configure
 
 log = configure(snakemake.log[0])
 record = snakemake.params.record
+if record is None:
+    raise ValueError(
+        f"{snakemake.wildcards.scene} is not in the last Sentinel-1 search ({snakemake.input.scenes}) on "
+        f"relative orbits {snakemake.config['sentinel1']['relative_orbits'] or 'all'}; search again "
+        "(see the README, 'New scenes') or ask for a listed scene"
+    )
 retries = snakemake.config["downloads"]
 if snakemake.config["sources"]["sentinel1"] == "asf":
     from sar2ndvi.sources.asf import download_scene, earthdata_session

@@ -1,4 +1,5 @@
-"""List the Sentinel-1 IW GRD scenes over the study area and period (sorted; rewritten only on change)."""
+"""List the Sentinel-1 IW GRD scenes over the study area and period, on every track (sorted; rewritten only on
+change). The relative orbits to use are chosen when the list is read."""
 
 from pathlib import Path
 
@@ -12,20 +13,19 @@ box = tuple(p.study_box)
 if p.source == "asf":
     from sar2ndvi.sources.asf import search_asf
 
-    table = search_asf(box, p.start, p.end, p.flight_direction, p.relative_orbits)
+    table = search_asf(box, p.start, p.end, p.flight_direction)
     where = "ASF"
 else:
     folder = Path(p.folder)
     if p.source == "demo":
-        table = search_catalog(folder / "catalog.json", p.start, p.end, p.flight_direction, box, p.relative_orbits)
+        table = search_catalog(folder / "catalog.json", p.start, p.end, p.flight_direction, box)
     else:
-        table = search_folder(folder, p.start, p.end, p.flight_direction, box, p.relative_orbits)
+        table = search_folder(folder, p.start, p.end, p.flight_direction, box)
     where = str(folder)
 if table.empty:
     raise ValueError(
         f"no {p.flight_direction} Sentinel-1 IW GRD scene over {box} between {p.start} and {p.end} in {where}"
-        f"{f' on relative orbits {p.relative_orbits}' if p.relative_orbits else ''}; check the areas, the dates, "
-        "sentinel1.flight_direction and sentinel1.relative_orbits"
+        "; check the areas, the dates and sentinel1.flight_direction"
     )
 write_text_if_changed(snakemake.output.scenes, table.to_csv(index=False))
 log.info(

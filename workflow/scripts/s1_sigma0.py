@@ -18,6 +18,8 @@ if s.get("orbit_files"):
     orbit_path = find_orbit_file(s["orbit_files"], info.mission, info.start_time, info.stop_time)
     orbit = read_orbit_file(orbit_path, info.start_time, info.stop_time)
     log.info("orbit from %s", orbit_path.name)
+# settings that have no effect (a speckle window without a filter) are not passed by the rule
+options = {key: s[key] for key in ("negative_floor", "speckle_window") if key in s}
 result = geocode_sigma0(
     product,
     grid,
@@ -26,11 +28,10 @@ result = geocode_sigma0(
     oversample=s["oversample"],
     noise_removal=s["noise_removal"],
     negative=s["negative"],
-    negative_floor=s["negative_floor"],
     orbit=orbit,
     speckle_filter=s["speckle_filter"],
-    speckle_window=s["speckle_window"],
     radiometry=s["radiometry"],
+    **options,
 )
 write_raster(
     snakemake.output[0],

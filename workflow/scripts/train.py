@@ -13,7 +13,8 @@ from sar2ndvi.variants import ModelVariant, channel_positions
 log = configure(snakemake.log[0])
 stage = snakemake.wildcards.stage
 variant = ModelVariant.parse(snakemake.wildcards.variant)
-model = snakemake.params.model
+# what the weights depend on comes as params; where and with how many threads they are computed, from the config
+model = {**snakemake.params.settings, **{key: snakemake.config["model"][key] for key in ("threads", "device")}}
 
 
 def load(path):
@@ -23,7 +24,7 @@ def load(path):
 
 
 train = load(snakemake.input.train)
-validation = load(snakemake.input.validation)
+validation = load(snakemake.input.validation[0]) if snakemake.input.validation else None
 epochs = model["pretrain_epochs"] if stage == "pretrain" else model["finetune_epochs"]
 # The paper trains a fixed schedule before fine-tuning and stops fine-tuning early on validation MSE.
 cfg = TrainConfig.from_config(
@@ -39,7 +40,7 @@ log.info(
     stage,
     len(train["x"]),
     train["x"].shape[1:],
-    len(validation["x"]),
+    len(validation["x"]) if validation else 0,
     epochs,
     ", initialised from the pre-trained model" if init else "",
 )

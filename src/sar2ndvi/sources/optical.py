@@ -38,7 +38,7 @@ def list_sentinel2(folder: str | Path, start: str, end: str) -> pd.DataFrame:
                 "date": scene.date_key,
                 "acquired": scene.acquired.isoformat(),
                 "id": path.stem,
-                "path": str(path.resolve()),
+                "path": path.as_posix(),
                 "mask_path": "",
             }
         )
@@ -86,8 +86,8 @@ def list_planet(folder: str | Path, start: str, end: str) -> pd.DataFrame:
                 "date": acquired.strftime("%Y%m%d"),
                 "acquired": acquired.isoformat(),
                 "id": path.stem,
-                "path": str(path.resolve()),
-                "mask_path": str(udm2[0].resolve()) if udm2 else "",
+                "path": path.as_posix(),
+                "mask_path": udm2[0].as_posix() if udm2 else "",
             }
         )
     return _in_period(pd.DataFrame(rows), start, end)

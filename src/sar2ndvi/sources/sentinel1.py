@@ -76,6 +76,19 @@ def filter_scenes(
     return out[SCENE_COLUMNS]
 
 
+def keep_relative_orbits(table: pd.DataFrame, relative_orbits: Sequence[int] | None) -> pd.DataFrame:
+    """The scenes of ``table`` on ``relative_orbits`` (every scene when none are given), order kept.
+
+    The workflow's search lists every track over the study area, and this selection is applied
+    when the list is read: choosing tracks then never changes the search itself, so listing the
+    tracks already in use reruns nothing.
+    """
+    if not relative_orbits:
+        return table.reset_index(drop=True)
+    keep = table["relative_orbit"].astype(int).isin([int(orbit) for orbit in relative_orbits])
+    return table[keep].reset_index(drop=True)
+
+
 def search_catalog(
     catalog_path: str | Path,
     start: str,
@@ -86,7 +99,8 @@ def search_catalog(
 ) -> pd.DataFrame:
     """Scenes listed in an ASF-style JSON catalogue (the demo archive's ``sentinel1/catalog.json``).
 
-    ``url`` entries relative to the catalogue are resolved against its folder.
+    ``url`` entries relative to the catalogue are joined to its folder as given (a relative
+    folder gives relative paths: a moved working directory still finds the products).
     """
     catalog_path = Path(catalog_path)
     records = json.loads(catalog_path.read_text())
@@ -98,7 +112,7 @@ def search_catalog(
         fields = parse_granule(name)
         url = rec["url"]
         if "://" not in url:
-            url = str((catalog_path.parent / url).resolve())
+            url = (catalog_path.parent / url).as_posix()
         rows.append(
             {
                 "scene": name,
@@ -129,7 +143,8 @@ def search_folder(
 ) -> pd.DataFrame:
     """Scenes in a folder of GRD zips or ``.SAFE`` folders (the ``local`` source).
 
-    Direction and footprint come from each product's ``manifest.safe``.
+    Direction and footprint come from each product's ``manifest.safe``. Paths are listed as the
+    folder is given: relative to the working directory when the folder is.
 
     Raises:
         FileNotFoundError: if the folder does not exist.
@@ -153,7 +168,7 @@ def search_folder(
                 "relative_orbit": relative_orbit(fields["platform"], fields["absolute_orbit"]),
                 "absolute_orbit": fields["absolute_orbit"],
                 "flight_direction": str(info.pass_direction).upper(),
-                "url": str(path.resolve()),
+                "url": path.as_posix(),
                 "bytes": path.stat().st_size if path.is_file() else None,
                 "md5": None,
             }
