@@ -1,4 +1,4 @@
-"""Shared fixtures: the real-data folder beside the repository, and small grids."""
+"""Shared fixtures: the real-data folder beside the repository, and a finished run of the small demo study."""
 
 from __future__ import annotations
 
@@ -21,3 +21,30 @@ def real_data() -> Path:
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session")
+def finished_demo_run(repo, tmp_path_factory) -> Path:
+    """The small demo study (tests/config/small_demo.yaml) run to its final products, once per session.
+
+    Read-only for tests: a test that changes anything works on a copy (workflow_cli.copy_run).
+    """
+    from workflow_cli import FINAL_TARGETS, run_snakemake, write_config
+
+    workdir = tmp_path_factory.mktemp("finished_demo_run")
+    write_config(workdir)
+    result = run_snakemake(repo, workdir, *FINAL_TARGETS)
+    assert result.returncode == 0, result.stderr[-6000:]
+    return workdir
+
+
+@pytest.fixture(scope="session")
+def finished_experiments_run(repo, finished_demo_run, tmp_path_factory) -> Path:
+    """The demo run with Table 3, the baselines and a two-seed ensemble (``snakemake experiments``). Read-only."""
+    from workflow_cli import copy_run, run_snakemake, write_config
+
+    workdir = copy_run(finished_demo_run, tmp_path_factory.mktemp("finished_experiments") / "run")
+    write_config(workdir, {"ensemble": {"seeds": [42, 43]}, "baselines": {"random_forest": {"trees": 20}}})
+    result = run_snakemake(repo, workdir, "experiments")
+    assert result.returncode == 0, result.stderr[-6000:]
+    return workdir

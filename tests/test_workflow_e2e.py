@@ -3,60 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import rasterio
-import yaml
-from workflow_cli import snakemake_command
+from workflow_cli import FAKE_SECRETS, run_snakemake
 
 from sar2ndvi.grid import AreaGrid
 
 pytestmark = pytest.mark.slow
 
-SMALL_CONFIG = {
-    "study": {"start": "2017-06-01", "end": "2017-08-15"},
-    "areas": {
-        "pretrain": {"west": 138.470, "south": 36.505, "east": 138.510, "north": 36.548},
-        "train": {"west": 138.499, "south": 36.524, "east": 138.506, "north": 36.530},
-        "validation": {"west": 138.472, "south": 36.508, "east": 138.483, "north": 36.515},
-        "test": {"west": 138.483, "south": 36.538, "east": 138.493, "north": 36.544},
-    },
-    "demo": {"seed": 7, "store": "resources/demo", "planet_dates": 14, "margin_m": 600},
-    "model": {"pretrain_epochs": 1, "finetune_epochs": 2, "base_filters": 8, "batch_size": 4},
-}
-
-
-# Set for every run: no job may copy them into a log, an output, its tags or Snakemake's records.
-FAKE_SECRETS = {
-    "EARTHDATA_TOKEN": "fake-edl-token-e2e-7f3a91c4",
-    "EARTHDATA_USERNAME": "fake-edl-user-e2e",
-    "EARTHDATA_PASSWORD": "fake-edl-pass-e2e-55c2d0",
-    "PL_API_KEY": "PLAKfake0e2e93b1d4e5",
-    "EE_PRIVATE_KEY": "fake-ee-private-key-e2e-0c9a",
-}
-
-
-def _snakemake(repo: Path, workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    command = snakemake_command(repo, workdir, *args)
-    result = subprocess.run(command, capture_output=True, text=True, timeout=1800, env={**os.environ, **FAKE_SECRETS})
-    with open(workdir / "snakemake_terminal.txt", "a") as terminal:
-        terminal.write(result.stdout + result.stderr)
-    return result
-
 
 @pytest.fixture(scope="module")
-def run(repo, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("workflow")
-    # Configs given on the command line are merged over config/config.yaml.
-    (workdir / "config.yaml").write_text(yaml.safe_dump(SMALL_CONFIG))
-    result = _snakemake(repo, workdir, "results/ndvi_test.tif", "results/metrics.json")
-    assert result.returncode == 0, result.stderr[-6000:]
-    return workdir
+def run(finished_demo_run):
+    return finished_demo_run
 
 
 def test_ndvi_test_is_on_the_test_grid_with_one_band_per_acquisition(run):
@@ -100,7 +61,7 @@ def test_sigma0_is_linear_power_on_the_study_grid(run):
 
 
 def test_a_second_run_has_nothing_to_do(run, repo):
-    result = _snakemake(repo, run, "results/ndvi_test.tif", "results/metrics.json", "--dry-run")
+    result = run_snakemake(repo, run, "results/ndvi_test.tif", "results/metrics.json", "--dry-run")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Nothing to be done" in result.stdout + result.stderr
 
@@ -123,14 +84,24 @@ def test_no_secret_of_the_environment_reaches_a_log_an_output_or_snakemakes_reco
     assert scanned > 100  # logs, benchmarks, rasters, tables, .snakemake metadata and the terminal output
 
 
+def test_no_absolute_path_of_the_working_directory_enters_a_table_a_param_or_a_tag(run):
+    here = str(run)
+    for table in sorted(run.glob("results/*/scenes.csv")):
+        assert here not in table.read_text(), f"{table} names the working directory"
+    records = [json.loads(path.read_text()) for path in (run / ".snakemake" / "metadata").iterdir()]
+    assert len(records) > 100
+    for record in records:
+        assert here not in json.dumps(record.get("params")), f"params of rule {record['rule']} name {here}"
+    rasters = [*run.glob("results/*.tif"), *run.glob("results/s1/*/*.tif"), *run.glob("results/*/ndvi/*.tif")]
+    assert len(rasters) > 20
+    for path in rasters:
+        with rasterio.open(path) as src:
+            assert here not in json.dumps(src.tags()), f"tags of {path} name the working directory"
+
+
 @pytest.fixture(scope="module")
-def experiments(run, repo):
-    """Table 3, the baselines and a two-seed ensemble, from one command, on the same small world."""
-    config = {**SMALL_CONFIG, "ensemble": {"seeds": [42, 43]}, "baselines": {"random_forest": {"trees": 20}}}
-    (run / "config.yaml").write_text(yaml.safe_dump(config))
-    result = _snakemake(repo, run, "experiments")
-    assert result.returncode == 0, result.stderr[-6000:]
-    return run
+def experiments(finished_experiments_run):
+    return finished_experiments_run
 
 
 def test_the_ablation_table_has_table_3s_rows_and_layout(experiments):
