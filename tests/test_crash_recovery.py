@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from workflow_cli import FAKE_SECRETS, FINAL_TARGETS, copy_run, run_snakemake, snakemake_command
 
+from sar2ndvi.model import load_bundle
+
 pytestmark = pytest.mark.slow
 
 
@@ -25,6 +27,14 @@ def digests(run: Path, pattern: str) -> dict[str, str]:
         str(path.relative_to(run)): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(run.glob(pattern))
         if path.is_file()
+    }
+
+
+def weights(run: Path) -> dict[str, str]:
+    """Digest of the weights of every trained model of a run."""
+    return {
+        str(path.relative_to(run)): load_bundle(path)["digest"]
+        for path in sorted((run / "results" / "models").glob("*/*.pt"))
     }
 
 
@@ -68,8 +78,12 @@ def test_a_killed_run_is_finished_by_the_plain_command_with_the_products_of_an_u
     assert resumed.returncode == 0, resumed.stderr[-6000:]
     assert "lock file(s) of an earlier run that is no longer alive" in resumed.stderr
     assert "--unlock" not in resumed.stderr
-    leftovers = [p for p in (run / "results").rglob(".*") if p.is_file()]
+    # temporary files and folders (an unpacking product's); Snakemake marks a finished folder output
+    # (results/s1/products/<scene>.SAFE) with its own .snakemake_timestamp
+    leftovers = [p for p in (run / "results").rglob(".*") if p.name != ".snakemake_timestamp"]
     assert not leftovers, f"temporary files survived: {leftovers}"
+    # the weights first: a model file also records how long each epoch took
+    assert weights(run) == weights(finished_demo_run)
     for pattern in ("results/s1/sigma0/*.tif", "results/s1/indexes/*.tif", "results/ndvi_test.tif"):
         assert digests(run, pattern) == digests(finished_demo_run, pattern), pattern
     assert "Nothing to be done" in run_snakemake(repo, run, "--dry-run", *FINAL_TARGETS).stdout

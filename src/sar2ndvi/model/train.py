@@ -306,13 +306,18 @@ def train_model(
     previous_threads = torch.get_num_threads()
     previous_deterministic = torch.are_deterministic_algorithms_enabled()
     previous_warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    previous_onednn_deterministic = torch.backends.mkldnn.deterministic
     torch.set_num_threads(cfg.threads)
     torch.use_deterministic_algorithms(True, warn_only=True)
+    # oneDNN has its own switch: without it, some CPUs get convolution kernels that reduce across
+    # threads in the order the threads finish, so two runs of one seed differ in the last bits
+    torch.backends.mkldnn.deterministic = True
     try:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
             bundle = _train(cfg, train, validation, init, report)
     finally:
+        torch.backends.mkldnn.deterministic = previous_onednn_deterministic
         torch.set_num_threads(previous_threads)
         torch.use_deterministic_algorithms(previous_deterministic, warn_only=previous_warn_only)
     bundle["channel_names"] = names
