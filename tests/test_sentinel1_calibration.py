@@ -28,7 +28,7 @@ from sar2ndvi.sentinel1.calibration import (
     sigma0_from_dn,
     sigma0_window,
 )
-from sar2ndvi.sentinel1.safe import LegacyNoiseError, SafeProduct
+from sar2ndvi.sentinel1.safe import SafeProduct
 
 S1B = "s1_grd_sarsen_S1B_20211223/S1B_IW_GRDH_1SDV_20211223T051122_20211223T051147_030148_039993_5371.SAFE"
 MODERN = "s1_grd_annotations_pyrosar/S1A_IW_GRDH_1SDV_20210119T031653_20210119T031718_036201_043ED0_8255.zip"
@@ -238,31 +238,29 @@ def legacy(real_data, tmp_path_factory) -> Path:
     return safe
 
 
-def test_legacy_noise_is_refused_by_default_naming_the_file_and_the_remedy(legacy):
-    with pytest.raises(
-        LegacyNoiseError, match=r"noise-s1a-iw-grd-vv-.*pre-IPF-2\.9 noise format.*noise_removal: false"
-    ):
-        sigma0_window(legacy, "VV", MODERN_WINDOW)
-    # without noise removal the legacy noise file does not matter
-    assert np.isfinite(sigma0_window(legacy, "VV", MODERN_WINDOW, noise_removal=False)).all()
-
-
-def test_allowed_legacy_noise_is_the_range_vectors_alone(legacy):
+def test_legacy_noise_is_removed_by_default_as_the_range_vectors_alone(legacy):
     rows, cols = grid_of(MODERN_WINDOW)
     a = xs_lut(legacy, "IW/VV/calibration", "sigmaNought", rows, cols)
     expected = (known_dn(MODERN_WINDOW, 3).astype(np.float64) ** 2 - (1000 + cols / 10)[None, :]) / a**2
-    sigma0 = sigma0_window(legacy, "VV", MODERN_WINDOW, negative="keep", allow_legacy_noise=True)
+    sigma0 = sigma0_window(legacy, "VV", MODERN_WINDOW, negative="keep")
     assert relative_error(sigma0, expected) <= 1e-6
-    noise = SafeProduct(legacy).noise_luts("VV", allow_legacy=True)
+    noise = SafeProduct(legacy).noise_luts("VV")
     np.testing.assert_array_equal(azimuth_noise(noise, rows, cols), 1.0)
     np.testing.assert_allclose(
         noise_power(noise, rows, cols), np.broadcast_to(1000 + cols / 10, (len(rows), len(cols)))
     )
 
 
-def test_real_legacy_noise_luts_of_this_product_are_zero(real_data):
-    noise = SafeProduct(real_data / LEGACY).noise_luts("VH", allow_legacy=True)
-    assert all(np.all(v == 0) for v in noise.range.values)
+def test_all_zero_noise_luts_remove_nothing_and_a_warning_says_so(real_data, tmp_path, caplog):
+    safe = unzip(real_data / LEGACY, tmp_path)
+    write_measurement(safe, "VV", MODERN_WINDOW, known_dn(MODERN_WINDOW, 4))
+    with caplog.at_level("WARNING"):
+        removed = sigma0_window(safe, "VV", MODERN_WINDOW, negative="keep")
+    kept = sigma0_window(safe, "VV", MODERN_WINDOW, noise_removal=False)
+    np.testing.assert_array_equal(removed, kept)
+    warning = " ".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    assert "every noise value of" in warning and "noise-s1a-iw-grd-vv-20150222t170750" in warning
+    assert "keeps its thermal noise" in warning and "IPF 2.36" in warning
 
 
 def test_missing_polarisation_names_the_product_and_what_to_set(s1b):

@@ -10,7 +10,7 @@ import pytest
 import xarray as xr
 from shapely.geometry import Point
 
-from sar2ndvi.sentinel1.safe import LegacyNoiseError, SafeProduct, open_product, relative_orbit
+from sar2ndvi.sentinel1.safe import SafeProduct, open_product, relative_orbit
 
 S1B = "s1_grd_sarsen_S1B_20211223/S1B_IW_GRDH_1SDV_20211223T051122_20211223T051147_030148_039993_5371.SAFE"
 MODERN = "s1_grd_annotations_pyrosar/S1A_IW_GRDH_1SDV_20210119T031653_20210119T031718_036201_043ED0_8255.zip"
@@ -149,23 +149,33 @@ def test_modern_noise_has_range_vectors_and_one_azimuth_block_per_subswath(s1b):
     assert all(len(b.lines) == len(b.values) > 1000 for b in noise.azimuth)
 
 
-def test_legacy_noise_format_is_refused_with_what_to_do(real_data):
-    product = SafeProduct(real_data / LEGACY)
-    with pytest.raises(LegacyNoiseError) as err:
-        product.noise_luts("VV")
-    message = str(err.value)
-    assert "noise-s1a-iw-grd-vv-20150222t170750" in message  # names the file
-    assert "pre-IPF-2.9 noise format" in message
-    assert "noise_removal: false" in message and "reprocessed" in message
-    assert isinstance(err.value, ValueError)
-
-
-def test_legacy_noise_vectors_are_read_when_the_caller_allows_them(real_data):
-    noise = SafeProduct(real_data / LEGACY).noise_luts("VH", allow_legacy=True)
+def test_legacy_noise_vectors_are_read_as_the_whole_noise(real_data):
+    noise = SafeProduct(real_data / LEGACY).noise_luts("VH")
     assert noise.legacy and noise.azimuth == ()
+    assert "noise-s1a-iw-grd-vh-20150222t170750" in noise.source
     assert len(noise.range.lines) == 27 and all(
         len(p) == len(v) for p, v in zip(noise.range.pixels, noise.range.values, strict=True)
     )
+    # ESA's data: this early product (IPF 2.36) annotates noise vectors of zeros
+    assert noise.all_zero
+
+
+def test_a_noise_file_in_neither_format_names_the_file_and_what_to_do(real_data, tmp_path):
+    with zipfile.ZipFile(real_data / LEGACY) as archive:
+        archive.extractall(tmp_path)
+    safe = next(tmp_path.glob("*.SAFE"))
+    noise_xml = next((safe / "annotation" / "calibration").glob("noise-s1a-iw-grd-vv-*.xml"))
+    noise_xml.write_text(noise_xml.read_text().replace("noiseVector", "unknownVector"))
+    with pytest.raises(ValueError) as err:
+        SafeProduct(safe).noise_luts("VV")
+    message = str(err.value)
+    assert noise_xml.name in message
+    assert "neither noiseRangeVectorList (IPF ≥ 2.9) nor noiseVectorList (IPF < 2.9)" in message
+    assert "download it again" in message
+
+
+def test_the_thermal_noise_flag_of_the_annotation_is_read(real_data):
+    assert SafeProduct(real_data / LEGACY).thermal_noise_removed("VV") is False
 
 
 def test_missing_polarisation_is_named_with_the_ones_there_are(s1b):

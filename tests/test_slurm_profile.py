@@ -83,7 +83,9 @@ def cluster_run(repo, tmp_path_factory):
     started = time.monotonic()
     first = run_snakemake(repo, workdir, *cluster_args(repo), *FINAL_TARGETS, cores=None)
     first_seconds = time.monotonic() - started
-    leftovers = [p for p in (workdir / "results").rglob(".*") if p.is_file()]
+    # temporary files and folders (an unpacking product's); Snakemake marks a finished folder output
+    # (results/s1/products/<scene>.SAFE) with its own .snakemake_timestamp
+    leftovers = [p for p in (workdir / "results").rglob(".*") if p.name != ".snakemake_timestamp"]
     journal_path = workdir / STATE_FOLDER / JOURNAL
     journal = journal_path.read_text() if journal_path.exists() else ""
     started = time.monotonic()

@@ -12,10 +12,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import rasterio
+from rasterio.errors import RasterioError
 
 
 def _sigma0(args: argparse.Namespace) -> int:
@@ -77,7 +79,14 @@ def _sigma0(args: argparse.Namespace) -> int:
         speckle_filter=args.speckle_filter,
         speckle_window=args.speckle_window,
         radiometry=args.radiometry,
+        border_noise="never" if args.keep_border_noise else "auto",
     )
+    if result.metadata["radar_window"] is None or result.valid_fraction == 0:
+        west, south, east, north = args.bbox
+        raise ValueError(
+            f"{args.product}: the product does not cover --bbox {west} {south} {east} {north}; give a box "
+            "inside its footprint (see its manifest.safe) or another product"
+        )
     write_raster(
         args.out,
         result.sigma0,
@@ -116,6 +125,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--oversample", type=int, default=2)
     s.add_argument("--negative", choices=["clip", "nan", "keep"], default="clip")
     s.add_argument("--keep-noise", action="store_true", help="do not subtract thermal noise")
+    s.add_argument(
+        "--keep-border-noise",
+        action="store_true",
+        help="do not mask GRD border noise (masked by default in products of IPF < 2.90)",
+    )
     s.add_argument("--orbit-file", type=Path, help="ESA POEORB/RESORB .EOF file instead of the annotation orbit")
     s.add_argument("--speckle-filter", choices=["none", "lee"], default="none")
     s.add_argument("--radiometry", choices=["sigma0", "gamma0_flat"], default="sigma0", help="gamma0_flat: γ0_T")
@@ -127,7 +141,30 @@ def main(argv: list[str] | None = None) -> int:
     d.set_defaults(run=_demo)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return args.run(args)
+    try:
+        return args.run(args)
+    except (ValueError, FileNotFoundError, zipfile.BadZipFile, RasterioError) as err:
+        # an expected problem with the input: one line a person can act on, no traceback
+        print(f"sar2ndvi {args.command}: error: {in_command_terms(str(err))}", file=sys.stderr)
+        return 2
+
+
+# The library's messages name the workflow's configuration keys; the command has flags instead.
+_CONFIG_TO_FLAGS = (
+    ("set sentinel1.polarisations to what the products hold", "give --polarisations with what the product holds"),
+    ("sentinel1.polarisations", "--polarisations"),
+    ("(sentinel1.border_noise: never)", "(--keep-border-noise)"),
+    ("sentinel1.border_noise: never", "--keep-border-noise"),
+    ("turn noise removal off", "use --keep-noise"),
+    ("sentinel1.noise_removal: false", "--keep-noise"),
+)
+
+
+def in_command_terms(message: str) -> str:
+    """``message`` on one line, with the remedies that name configuration keys given as flags."""
+    for key, flag in _CONFIG_TO_FLAGS:
+        message = message.replace(key, flag)
+    return " ".join(message.split())
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from snakemake.logging import logger
 
 from sar2ndvi.regression import adopt_calibration
 from sar2ndvi.runstate import JobJournal, claim_directory, clear_stale_locks
+from sar2ndvi.sources.orbits import local_orbit_name
 from sar2ndvi.sources.sentinel1 import keep_relative_orbits
 from sar2ndvi.variants import ABLATION_TABLE, VARIANT_PATTERN, ModelVariant
 
@@ -98,12 +99,43 @@ def dem_source():
 def sigma0_settings():
     """The sentinel1 settings a σ0 raster depends on (a setting that has no effect is left out)."""
     s1 = config["sentinel1"]
-    keys = ["polarisations", "noise_removal", "negative", "oversample", "radiometry", "speckle_filter", "orbit_files"]
+    # the orbit is an input file (sigma0_orbit), so a moved folder of identical files reruns nothing
+    keys = ["polarisations", "noise_removal", "negative", "oversample", "radiometry", "speckle_filter"]
     if s1["negative"] == "clip":
         keys.append("negative_floor")
     if s1["speckle_filter"] != "none":
         keys.append("speckle_window")
+    if s1["radiometry"] == "gamma0_flat":
+        keys.append("min_illuminated_area")
+    if s1["layers"]:
+        keys.append("layers")
+    keys.append("border_noise")
+    if s1["border_noise"] != "never":
+        keys += ["border_noise_limit", "border_noise_threshold"]
     return {key: s1[key] for key in keys}
+
+
+def sigma0_orbit(wildcards):
+    """The scene's orbit file for the σ0 step; none when it uses the annotation's orbit (sources.orbits)."""
+    if config["sources"]["orbits"] == "annotation":
+        return []
+    return f"results/s1/orbits/{wildcards.scene}.EOF"
+
+
+def orbit_origin(wildcards):
+    """What a scene's orbit file depends on: its source and, from a folder, the name of the file chosen.
+
+    The folder itself is read from the config by the job: moving it reruns nothing, while a better
+    file put in it (a POEORB for a RESORB) is copied again. None: no file of the folder covers the
+    scene (the job says so).
+    """
+    source = config["sources"]["orbits"]
+    if source != "local":
+        return {"source": source}
+    folder = config["sentinel1"]["orbit_files"]
+    if not folder:
+        raise WorkflowError("sources.orbits is 'local' but sentinel1.orbit_files (a folder of .EOF files) is not set")
+    return {"source": source, "file": local_orbit_name(wildcards.scene, folder)}
 
 
 # Tables written by checkpoints -----------------------------------------------------------------

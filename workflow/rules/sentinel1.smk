@@ -25,13 +25,22 @@ checkpoint s1_search:
 # One cluster job per scene: download, σ0 and indexes (SLURM starts each job in seconds, and a
 # scene's files are only read by its own chain). Retry settings are read from the config, not
 # params: changing them must not make the downloaded scenes out of date.
+#
+# The product is unpacked once, here, into a .SAFE folder of what σ0 reads (manifest, annotation,
+# calibration and noise XML, measurement TIFFs of the configured polarisations): a TIFF deflated in
+# the zip would otherwise be inflated from its start for every window read. The verified zip is
+# downloaded beside the folder and removed once unpacked: the folder holds everything later steps
+# read, and keeping the zip too would double the disk per scene (about 1.7 GB, 60 GB per track and
+# season) to spare only a download after a change of polarisations. The demo and local sources
+# unpack straight from their own zips.
 rule s1_download:
     input:
         scenes=ancient(S1_SCENES),
     output:
-        "results/s1/products/{scene}.zip",
+        directory("results/s1/products/{scene}.SAFE"),
     params:
         record=s1_record,
+        polarisations=[pol for pol in ("VV", "VH", "HH", "HV") if pol in config["sentinel1"]["polarisations"]],
     group:
         "s1_scene"
     resources:
@@ -48,11 +57,35 @@ rule s1_download:
         "../scripts/s1_download.py"
 
 
+# The orbit file of a scene (sources.orbits: local or asf; with 'annotation' σ0 uses the product's
+# own orbit and this rule is not used). The folder and the retry settings are read from the config.
+rule s1_orbit:
+    output:
+        "results/s1/orbits/{scene}.EOF",
+    params:
+        origin=orbit_origin,
+    group:
+        "s1_scene"
+    resources:
+        downloads=1,
+        mem_mb=500,
+        runtime=20,
+    log:
+        "logs/s1_orbit/{scene}.log",
+    benchmark:
+        "results/benchmarks/s1_orbit/{scene}.tsv"
+    conda:
+        "../../envs/sentinel1.yaml"
+    script:
+        "../scripts/s1_orbit.py"
+
+
 rule s1_sigma0:
     input:
-        product="results/s1/products/{scene}.zip",
+        product="results/s1/products/{scene}.SAFE",
         dem=HEIGHTS,
         grid=STUDY_GRID,
+        orbit=sigma0_orbit,
     output:
         "results/s1/sigma0/{scene}.tif",
     params:

@@ -1,4 +1,5 @@
-"""Bring one Sentinel-1 product, verified (size, MD5, zip integrity), resumed and retried."""
+"""Bring one Sentinel-1 product, verified (size, MD5, zip member CRCs), resumed and retried, unpacked
+into the .SAFE folder of what σ0 reads (the configured polarisations only)."""
 
 from sar2ndvi.runlog import configure
 
@@ -11,15 +12,17 @@ if record is None:
         "(see the README, 'New scenes') or ask for a listed scene"
     )
 retries = snakemake.config["downloads"]
+polarisations = snakemake.params.polarisations
 if snakemake.config["sources"]["sentinel1"] == "asf":
-    from sar2ndvi.sources.asf import download_scene, earthdata_session
+    from sar2ndvi.sources.asf import download_product, earthdata_session
     from sar2ndvi.sources.credentials import earthdata_credentials
 
     session = earthdata_session(earthdata_credentials())
-    download_scene(
+    download_product(
         record,
         snakemake.output[0],
         session,
+        polarisations,
         attempts=retries["attempts"],
         backoff_s=retries["backoff_s"],
         timeout_s=retries["timeout_s"],
@@ -27,5 +30,5 @@ if snakemake.config["sources"]["sentinel1"] == "asf":
 else:
     from sar2ndvi.sources.sentinel1 import fetch_scene
 
-    fetch_scene(record, snakemake.output[0])
-log.info("%s fetched and verified", snakemake.wildcards.scene)
+    fetch_scene(record, snakemake.output[0], polarisations)
+log.info("%s fetched, verified and unpacked (%s)", snakemake.wildcards.scene, ", ".join(polarisations))

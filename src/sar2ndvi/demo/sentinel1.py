@@ -26,6 +26,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import rasterio
@@ -55,6 +56,12 @@ TRACK_TIME_UTC = {0: (20, 45, 10), 1: (20, 37, 40)}  # descending passes over Ja
 EPOCH = np.datetime64("2017-01-01T00:00:00", "ns")  # orbit-internal time origin
 LATTICE_STEP = 50.0  # m, world → radar mapping lattice; terrain is smooth at this scale
 BORDER_SAMPLES = 3  # no-data columns at near and far range, as in real GRDs
+# Before IPF 2.90 the image edges hold low, non-zero DN instead of zeros (GRD border noise):
+# lines at the start and end of the slice, samples at near and far range.
+BORDER_NOISE_LINES = (72, 84)
+BORDER_NOISE_SAMPLES = (96, 80)
+BORDER_NOISE_MAX_DN = 29
+FIXED_BORDER_IPF = 2.90
 
 
 @dataclass(frozen=True)
@@ -384,14 +391,39 @@ def radar_sigma0(world: World, geometry: TrackGeometry, day: date, pol: str) -> 
     return world.sigma0(day, geometry.index, ndvi, geometry.cos_local, pol)
 
 
-def digital_numbers(sigma0: np.ndarray, cal: np.ndarray, noise: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """uint16 DN of σ0 with gamma speckle and exponential thermal noise; border columns 0 (no data)."""
+def digital_numbers(
+    sigma0: np.ndarray, cal: np.ndarray, noise: np.ndarray, rng: np.random.Generator, border_noise: bool = False
+) -> np.ndarray:
+    """uint16 DN of σ0 with gamma speckle and exponential thermal noise.
+
+    The border columns are 0 (no data), as IPF ≥ 2.90 writes them; with ``border_noise`` the
+    image edges (:func:`border_noise_region`) hold low DN instead, as older IPF versions left them.
+    """
     speckle = rng.standard_gamma(ENL, sigma0.shape, dtype=np.float32) / ENL
     power = sigma0 * speckle * cal**2 + noise * rng.standard_exponential(sigma0.shape, dtype=np.float32)
     dn = np.clip(np.rint(np.sqrt(power)), 1, 65535).astype(np.uint16)
-    dn[:, :BORDER_SAMPLES] = 0
-    dn[:, -BORDER_SAMPLES:] = 0
+    if border_noise:
+        region = border_noise_region(*dn.shape)
+        dn[region] = rng.integers(1, BORDER_NOISE_MAX_DN + 1, int(region.sum()), dtype=np.uint16)
+    else:
+        dn[:, :BORDER_SAMPLES] = 0
+        dn[:, -BORDER_SAMPLES:] = 0
     return dn
+
+
+def border_noise_region(lines: int, samples: int) -> np.ndarray:
+    """Boolean (lines, samples): where the demo's products before IPF 2.90 carry border noise."""
+    region = np.zeros((lines, samples), dtype=bool)
+    region[: BORDER_NOISE_LINES[0]] = True
+    region[lines - BORDER_NOISE_LINES[1] :] = True
+    region[:, : BORDER_NOISE_SAMPLES[0]] = True
+    region[:, samples - BORDER_NOISE_SAMPLES[1] :] = True
+    return region
+
+
+def legacy_noise(noise: NoiseLuts) -> NoiseLuts:
+    """The IPF < 2.9 form of ``noise``: its range vectors alone, no azimuth blocks."""
+    return NoiseLuts(noise.range, [])
 
 
 # XML writers --------------------------------------------------------------------------------------
@@ -595,19 +627,30 @@ def calibration_xml(scene: Scene, pol: str, number: int, g: TrackGeometry, t0: d
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def noise_xml(scene: Scene, pol: str, number: int, g: TrackGeometry, t0: datetime, noise: NoiseLuts) -> bytes:
+def noise_xml(
+    scene: Scene, pol: str, number: int, g: TrackGeometry, t0: datetime, noise: NoiseLuts, legacy: bool = False
+) -> bytes:
+    """Noise annotation: ``noiseRangeVectorList`` + ``noiseAzimuthVectorList`` (IPF ≥ 2.9), or with
+    ``legacy`` the single ``noiseVectorList`` of ``noiseLut`` vectors of older IPF versions."""
     root = etree.Element("noise")
     first = t0 + timedelta(seconds=g.first_line_offset)
     _header(
         root, scene.mission, pol, first, first + timedelta(seconds=25), scene.absolute_orbit, scene.data_take, number
     )
-    ranges = _sub(root, "noiseRangeVectorList", count=len(noise.range.lines))
+    list_tag, vector_tag, values_tag = (
+        ("noiseVectorList", "noiseVector", "noiseLut")
+        if legacy
+        else ("noiseRangeVectorList", "noiseRangeVector", "noiseRangeLut")
+    )
+    ranges = _sub(root, list_tag, count=len(noise.range.lines))
     for line, pixels, values in zip(noise.range.lines, noise.range.pixels, noise.range.values, strict=True):
-        v = _sub(ranges, "noiseRangeVector")
+        v = _sub(ranges, vector_tag)
         _sub(v, "azimuthTime", _ts(first + timedelta(seconds=float(line) * g.azimuth_time_interval)))
         _sub(v, "line", int(line))
         _sub(v, "pixel", " ".join(str(int(p)) for p in pixels), count=len(pixels))
-        _sub(v, "noiseRangeLut", _nums(values), count=len(values))
+        _sub(v, values_tag, _nums(values), count=len(values))
+    if legacy:
+        return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     blocks = _sub(root, "noiseAzimuthVectorList", count=len(noise.azimuth))
     for k, block in enumerate(noise.azimuth):
         b = _sub(blocks, "noiseAzimuthVector")
@@ -648,7 +691,14 @@ def _wrapped(section, object_id: str):
     )
 
 
-def manifest_xml(scene: Scene, g: TrackGeometry, files: dict[str, bytes], first: datetime, last: datetime) -> bytes:
+def manifest_xml(
+    scene: Scene,
+    g: TrackGeometry,
+    files: dict[str, bytes],
+    first: datetime,
+    last: datetime,
+    ipf_version: str = "003.52",
+) -> bytes:
     """manifest.safe in the layout of ESA's IW GRD products (the sections readers use)."""
     root = etree.Element(
         _q("xfdu", "XFDU"), nsmap=MANIFEST_NS, version="esa/safe/sentinel-1.0/sentinel-1/sar/level-1/standard/iwdp"
@@ -656,7 +706,7 @@ def manifest_xml(scene: Scene, g: TrackGeometry, files: dict[str, bytes], first:
     meta = etree.SubElement(root, "metadataSection")
     processing = etree.SubElement(_wrapped(meta, "processing"), _q("safe", "processing"), name="GRD Post Processing")
     etree.SubElement(processing, _q("safe", "facility"), name="Copernicus S1 Core Ground Segment", organisation="ESA")
-    etree.SubElement(processing, _q("safe", "software"), name="Sentinel-1 IPF", version="003.52")
+    etree.SubElement(processing, _q("safe", "software"), name="Sentinel-1 IPF", version=ipf_version)
     platform = etree.SubElement(_wrapped(meta, "platform"), _q("safe", "platform"))
     etree.SubElement(platform, _q("safe", "nssdcIdentifier")).text = (
         "2014-016A" if scene.mission == "S1A" else "2016-025A"
@@ -714,8 +764,29 @@ def manifest_xml(scene: Scene, g: TrackGeometry, files: dict[str, bytes], first:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def measurement_tiff(dn: np.ndarray, geolocation: dict) -> bytes:
-    """uint16 GeoTIFF in radar geometry with the geolocation grid as GCPs (as in real GRDs)."""
+#: How write_product packs a product. ``zip_compact`` (the default): tiled, deflate-compressed TIFFs
+#: stored in the zip, small and cheap to read in place. ``zip_stored``: uncompressed TIFFs (as ESA
+#: writes them) stored in the zip. ``zip_deflated``: uncompressed TIFFs deflated by the zip, as ASF's
+#: zips hold them. ``cog``: the Copernicus Data Space Ecosystem's COG product, ``<name>_COG.SAFE`` in
+#: ``<name>_COG.zip``, whose files end ``-cog.tiff`` (ZSTD Cloud-Optimized GeoTIFF) and ``-cog.xml``.
+ProductLayout = Literal["zip_compact", "zip_stored", "zip_deflated", "cog"]
+PRODUCT_LAYOUTS: tuple[str, ...] = ("zip_compact", "zip_stored", "zip_deflated", "cog")
+TiffForm = Literal["tiled_deflate", "plain", "cog"]
+_TIFF_FORM = {"zip_compact": "tiled_deflate", "zip_stored": "plain", "zip_deflated": "plain", "cog": "cog"}
+_TIFF_OPTIONS = {
+    "tiled_deflate": {"driver": "GTiff", "tiled": True, "blockxsize": 256, "blockysize": 256, "compress": "deflate"},
+    "plain": {"driver": "GTiff"},
+    # the options of the Data Space's conversion: 1024-pixel blocks, ZSTD, no data 0, RMS overviews
+    "cog": {"driver": "COG", "blocksize": 1024, "compress": "zstd", "nodata": 0, "overview_resampling": "rms"},
+}
+
+
+def measurement_tiff(dn: np.ndarray, geolocation: dict, form: TiffForm = "tiled_deflate") -> bytes:
+    """uint16 GeoTIFF in radar geometry with the geolocation grid as GCPs (as in real GRDs).
+
+    ``form``: ``tiled_deflate`` (256-pixel tiles, deflate), ``plain`` (uncompressed strips, as in
+    ESA's products) or ``cog`` (ZSTD Cloud-Optimized GeoTIFF with overviews, as in COG products).
+    """
     gcps = [
         GroundControlPoint(row=float(r), col=float(c), x=float(x), y=float(y), z=float(z))
         for r, c, x, y, z in zip(
@@ -729,49 +800,67 @@ def measurement_tiff(dn: np.ndarray, geolocation: dict) -> bytes:
     ]
     with rasterio.MemoryFile() as mem:
         with mem.open(
-            driver="GTiff",
             width=dn.shape[1],
             height=dn.shape[0],
             count=1,
             dtype="uint16",
-            tiled=True,
-            blockxsize=256,
-            blockysize=256,
-            compress="deflate",
             gcps=gcps,
             crs="EPSG:4326",
+            **_TIFF_OPTIONS[form],
         ) as dst:
             dst.write(dn, 1)
         return mem.read()
 
 
-def write_product(world: World, scene: Scene, g: TrackGeometry, out_dir: Path, rng: np.random.Generator) -> Path:
-    """Write one zipped SAFE product (atomically); return its path."""
+def write_product(
+    world: World,
+    scene: Scene,
+    g: TrackGeometry,
+    out_dir: Path,
+    rng: np.random.Generator,
+    ipf_version: str = "003.52",
+    layout: ProductLayout = "zip_compact",
+) -> Path:
+    """Write one zipped SAFE product (atomically); return its path.
+
+    ``layout`` packs it as :data:`ProductLayout` describes; the images and XML are the same in each.
+
+    ``ipf_version`` below 2.90 writes the products of that time: the legacy noise annotation
+    (``noiseVectorList``) and GRD border noise along the image edges.
+    """
+    legacy = float(ipf_version) < FIXED_BORDER_IPF
     # the scene centre time t0 is placed so that the first image line is the scene's start time
     t0 = scene.start - timedelta(seconds=g.first_line_offset)
     lut = calibration_lut(g.lines, g.samples)
-    noise = noise_luts(g.lines, g.samples)
+    noise = legacy_noise(noise_luts(g.lines, g.samples)) if legacy else noise_luts(g.lines, g.samples)
     cal = interpolate_lut(lut, g.lines, g.samples).astype(np.float32)
     thermal = noise_power(noise, g.lines, g.samples).astype(np.float32)
-    safe = f"{scene.name}.SAFE"
+    if layout not in PRODUCT_LAYOUTS:
+        raise ValueError(f"unknown product layout {layout!r}; use one of {', '.join(PRODUCT_LAYOUTS)}")
+    suffix = "-cog" if layout == "cog" else ""
+    product = f"{scene.name}_COG" if layout == "cog" else scene.name
+    safe = f"{product}.SAFE"
     files: dict[str, bytes] = {}
     for number, pol in ((1, "VV"), (2, "VH")):
-        stem = scene.file_stem(pol, number)
+        stem = scene.file_stem(pol, number) + suffix
         sigma = radar_sigma0(world, g, scene.day, pol)
-        files[f"measurement/{stem}.tiff"] = measurement_tiff(digital_numbers(sigma, cal, thermal, rng), g.geolocation)
+        dn = digital_numbers(sigma, cal, thermal, rng, border_noise=legacy)
+        files[f"measurement/{stem}.tiff"] = measurement_tiff(dn, g.geolocation, _TIFF_FORM[layout])
         files[f"annotation/{stem}.xml"] = annotation_xml(scene, pol, number, g, t0)
         files[f"annotation/calibration/calibration-{stem}.xml"] = calibration_xml(scene, pol, number, g, t0, lut)
-        files[f"annotation/calibration/noise-{stem}.xml"] = noise_xml(scene, pol, number, g, t0, noise)
+        files[f"annotation/calibration/noise-{stem}.xml"] = noise_xml(scene, pol, number, g, t0, noise, legacy)
     first = t0 + timedelta(seconds=g.first_line_offset)
-    manifest = manifest_xml(scene, g, files, first, first + timedelta(seconds=(g.lines - 1) * g.azimuth_time_interval))
-    path = out_dir / f"{scene.name}.zip"
+    last = first + timedelta(seconds=(g.lines - 1) * g.azimuth_time_interval)
+    manifest = manifest_xml(scene, g, files, first, last, ipf_version)
+    path = out_dir / f"{product}.zip"
+    tiff_method = zipfile.ZIP_DEFLATED if layout == "zip_deflated" else zipfile.ZIP_STORED
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         stamp = scene.start.timetuple()[:6]
         archive.writestr(zipfile.ZipInfo(f"{safe}/manifest.safe", date_time=stamp), manifest, zipfile.ZIP_DEFLATED)
         for name, data in sorted(files.items()):
-            # the TIFFs are deflated inside: storing them saves recompressing speckle
-            method = zipfile.ZIP_STORED if name.endswith(".tiff") else zipfile.ZIP_DEFLATED
+            # compressed TIFFs are stored: deflating them again would gain nothing
+            method = tiff_method if name.endswith(".tiff") else zipfile.ZIP_DEFLATED
             archive.writestr(zipfile.ZipInfo(f"{safe}/{name}", date_time=stamp), data, method)
     with atomic_path(path) as tmp:
         tmp.write_bytes(buffer.getvalue())

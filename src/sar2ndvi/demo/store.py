@@ -44,7 +44,7 @@ def write_sentinel1(world: World, out: Path, track: int) -> list[dict]:
     g = s1.track_geometry(world, relative, incidence)
     records = []
     for scene in (s for s in s1.scene_list(world) if s.track == track):
-        path = s1.write_product(world, scene, g, folder, rng)
+        path = s1.write_product(world, scene, g, folder, rng, world.spec.s1_ipf_version)
         geo = g.geolocation
         corners = [0, 20, len(geo["lat"]) - 1, len(geo["lat"]) - 21, 0]
         wkt = "POLYGON((" + ", ".join(f"{geo['lon'][i]:.6f} {geo['lat'][i]:.6f}" for i in corners) + "))"

@@ -68,6 +68,7 @@ class DemoSpec:
     planet_resolution: float = 3.0
     planet_buffer_m: float = 200.0
     workers: int = 1
+    s1_ipf_version: str = "003.52"
 
     @classmethod
     def from_config(cls, config: dict) -> DemoSpec:
@@ -99,6 +100,7 @@ class DemoSpec:
             planet_resolution=float(demo.get("planet_resolution", 3.0)),
             planet_buffer_m=float(demo.get("planet_buffer_m", 200.0)),
             workers=int(demo.get("workers", 1)),
+            s1_ipf_version=str(demo.get("s1_ipf_version", "003.52")),
         )
 
     @property

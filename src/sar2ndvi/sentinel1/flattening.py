@@ -62,6 +62,7 @@ def gamma_flattening_factor(
     azimuth_spacing: float,
     range_spacing: float,
     beta_over_sigma: np.ndarray,
+    min_area: float = 0.1,
 ) -> np.ndarray:
     """γ0_T / σ0 for every cell of a ground grid (see the module docstring).
 
@@ -74,9 +75,12 @@ def gamma_flattening_factor(
         window: (row_off, col_off, rows, cols) of the radar image the cells fall in.
         azimuth_spacing, range_spacing: GRD pixel spacings (m).
         beta_over_sigma: β0 / σ0 of the calibration LUTs at each cell ((A_σ / A_β)²).
+        min_area: the smallest illuminated area A_γ, as a fraction of flat ground's (Δaz · Δg ·
+            cos θ_E), that is divided by; below it (slopes turned away, shadow edges) the factor would
+            multiply noise by tens, so the cell is masked.
 
     Returns:
-        (rows, cols) float64 factor; NaN where no area reaches the cell's radar pixel (shadow).
+        (rows, cols) float64 factor; NaN where the illuminated area is below ``min_area``.
     """
     ecef = geodetic_to_ecef(lon, lat, height)
     to_sensor = satellite - ecef
@@ -88,8 +92,9 @@ def gamma_flattening_factor(
     up = geodetic_to_ecef(lon, lat, height + 1.0) - ecef
     cos_ellipsoid = np.einsum("...i,...i->...", up, look).clip(-1.0, 1.0)
     reference = azimuth_spacing * range_spacing * np.sqrt(1.0 - cos_ellipsoid**2)
+    flat = azimuth_spacing * range_spacing * cos_ellipsoid
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(simulated > 0, beta_over_sigma * reference / simulated, np.nan)
+        return np.where(simulated > min_area * flat, beta_over_sigma * reference / simulated, np.nan)
 
 
 __all__ = ["facet_area_vectors", "gamma_flattening_factor", "splat"]

@@ -9,8 +9,11 @@ azimuthTimeInterval; slant range gives ground range through the srgr polynomials
 coordinateConversion records (interpolated linearly in azimuth time between the two nearest records)
 and so the image pixel, ground range / rangePixelSpacing. σ0, calibrated and noise-removed on only the
 radar window that the area needs, is sampled bilinearly at (line, pixel); the oversampled grid is then
-averaged in linear power onto the area grid with GDAL (rasterio.warp.reproject, average resampling),
-which ignores NaN sub-pixels.
+averaged in linear power onto the area grid, block by block (each cell the mean of its own
+oversample × oversample sub-cells that have a value; no data where none has). GDAL's average
+resampling is not used for this: on grids aligned only to floating point it gives a cell a sliver of
+its neighbours' sub-cells, so a cell whose sub-cells are all no data (border noise, shadow) took a
+neighbour's value.
 
 By default no radiometric terrain flattening is applied: the output is σ0 on the ellipsoid's
 reference area; ``radiometry="gamma0_flat"`` gives terrain-flattened γ0 instead
@@ -24,12 +27,17 @@ from functools import cached_property
 from typing import Literal
 
 import numpy as np
-from affine import Affine
 from pyproj import Transformer
-from rasterio.warp import Resampling, reproject
 from scipy.ndimage import map_coordinates
 
 from sar2ndvi.grid import AreaGrid
+from sar2ndvi.sentinel1.border_noise import (
+    BORDER_LIMIT,
+    TRIM_THRESHOLD,
+    BorderNoiseRule,
+    removal_needed,
+    window_border_mask,
+)
 from sar2ndvi.sentinel1.calibration import DEFAULT_FLOOR, NegativeRule, interpolate_lut, sigma0_window
 from sar2ndvi.sentinel1.flattening import gamma_flattening_factor
 from sar2ndvi.sentinel1.geometry import Orbit, geodetic_to_ecef, zero_doppler
@@ -41,6 +49,7 @@ from sar2ndvi.sentinel1.safe import (
     relative_orbit,
 )
 from sar2ndvi.sentinel1.speckle import SpeckleFilter, apply_speckle_filter
+from sar2ndvi.sentinel1.terrain_geometry import LAYERS, block_reduce, layover_shadow_mask, local_incidence_angle
 
 Radiometry = Literal["sigma0", "gamma0_flat"]
 RADIOMETRIES: tuple[str, ...] = ("sigma0", "gamma0_flat")
@@ -200,11 +209,14 @@ class GeocodedSigma0:
         polarisations: band names, e.g. ("VV", "VH").
         metadata: mission, pass, absolute and relative orbit, acquisition start/stop (UTC, ISO 8601),
             IPF version, processing options and the radar windows used.
+        layers: terrain layers by name, each (rows, cols) float32
+            (:mod:`sar2ndvi.sentinel1.terrain_geometry`).
     """
 
     sigma0: np.ndarray
     polarisations: tuple[str, ...]
     metadata: dict = field(default_factory=dict)
+    layers: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def valid_fraction(self) -> float:
@@ -257,6 +269,14 @@ def grid_line_pixel(
     return line, pixel
 
 
+def _noise_format(product: SafeProduct, pol: str) -> str:
+    if product.thermal_noise_removed(pol):
+        return "removed by the IPF"
+    noise = product.noise_luts(pol)
+    kind = "noiseVectorList (IPF < 2.9)" if noise.legacy else "range x azimuth (IPF >= 2.9)"
+    return f"{kind}, all zero" if noise.all_zero else kind
+
+
 def geocode_sigma0(
     product_path: SafeProduct | str,
     grid: AreaGrid,
@@ -267,12 +287,16 @@ def geocode_sigma0(
     negative: NegativeRule = "clip",
     negative_floor: float = DEFAULT_FLOOR,
     terrain_correction: bool = True,
-    allow_legacy_noise: bool = False,
+    border_noise: BorderNoiseRule = "auto",
+    border_limit: int = BORDER_LIMIT,
+    border_threshold: float = TRIM_THRESHOLD,
     margin: int = 100,
     orbit: Orbit | None = None,
     speckle_filter: SpeckleFilter = "none",
     speckle_window: int = 5,
     radiometry: Radiometry = "sigma0",
+    min_illuminated_area: float = 0.1,
+    layers: tuple[str, ...] = (),
 ) -> GeocodedSigma0:
     """Terrain-corrected σ0 of a GRD product on ``grid``.
 
@@ -283,8 +307,11 @@ def geocode_sigma0(
             heights give NaN σ0.
         polarisations: bands to produce; they share the geometry of the first.
         oversample: geocode on a grid this many times finer, then average in linear power.
-        noise_removal, negative, negative_floor, allow_legacy_noise: see
-            :mod:`sar2ndvi.sentinel1.calibration`.
+        noise_removal, negative, negative_floor: see :mod:`sar2ndvi.sentinel1.calibration`.
+        border_noise, border_limit, border_threshold: GRD border-noise masking
+            (:mod:`sar2ndvi.sentinel1.border_noise`): ``"auto"`` masks it in products of IPF < 2.90,
+            ``"always"`` in every product, ``"never"`` in none; the strip width (pixels) and the
+            amplitude threshold (DN) are SNAP's parameters.
         terrain_correction: False geocodes onto the ellipsoid (height 0 everywhere), to show the
             geolocation error that ignoring terrain makes.
         margin: radar pixels added to the geolocation-grid window when checking that the scene
@@ -296,14 +323,18 @@ def geocode_sigma0(
             averages several looks into each 10 m pixel.
         radiometry: ``"sigma0"`` (σ0 on the ellipsoid, the default) or ``"gamma0_flat"`` (γ0 with
             radiometric terrain flattening, :mod:`sar2ndvi.sentinel1.flattening`).
+        min_illuminated_area: γ0 flattening masks cells whose illuminated area is below this
+            fraction of flat ground's.
+        layers: terrain layers to add on the grid (:mod:`sar2ndvi.sentinel1.terrain_geometry`):
+            ``"local_incidence_angle"`` (degrees) and ``"layover_shadow_mask"`` (0 clear, 1 shadow,
+            2 layover, 3 both); they follow the σ0 bands.
 
     Returns:
         :class:`GeocodedSigma0`; ``sigma0`` is (len(polarisations), rows, cols) float32 linear power,
-        NaN outside the scene and where DN was 0.
+        NaN outside the scene, where DN was 0 and on border noise; ``layers`` the terrain layers.
 
     Raises:
         ValueError: for a missing polarisation, a DEM not on ``grid`` or a bad ``oversample``.
-        LegacyNoiseError: for pre-IPF-2.9 noise with ``noise_removal`` unless ``allow_legacy_noise``.
     """
     product = product_path if isinstance(product_path, SafeProduct) else SafeProduct(product_path)
     polarisations = tuple(polarisations)
@@ -314,6 +345,9 @@ def geocode_sigma0(
     dem_heights = np.asarray(dem_heights, np.float64)
     if dem_heights.shape != grid.shape:
         raise ValueError(f"DEM of shape {dem_heights.shape} is not on grid {grid.name!r} of shape {grid.shape}")
+    unknown = sorted(set(layers) - set(LAYERS))
+    if unknown:
+        raise ValueError(f"unknown terrain layer(s) {unknown}; use {', '.join(LAYERS)}")
     if radiometry not in RADIOMETRIES:
         raise ValueError(f"unknown radiometry {radiometry!r}; use one of {', '.join(RADIOMETRIES)}")
     if int(oversample) != oversample or oversample < 1:
@@ -333,6 +367,8 @@ def geocode_sigma0(
         "ipf_version": info.ipf_version,
         "terrain_correction": terrain_correction,
         "noise_removal": noise_removal,
+        "noise_format": _noise_format(product, polarisations[0]) if noise_removal else "none",
+        "border_noise_removal": removal_needed(border_noise, info.ipf_version),
         "negative": negative,
         "oversample": oversample,
         "radiometry": radiometry,
@@ -347,7 +383,7 @@ def geocode_sigma0(
     metadata["geolocation_window"] = list(coarse) if coarse else None
     if coarse is None:
         metadata["radar_window"] = None
-        return GeocodedSigma0(out, polarisations, metadata)
+        return GeocodedSigma0(out, polarisations, metadata, _no_layers(grid, layers))
 
     if terrain_correction:
         heights = _upsample(dem_heights, oversample)
@@ -367,7 +403,7 @@ def geocode_sigma0(
     inside = (line >= -0.5) & (line <= image.lines - 0.5) & (pixel >= -0.5) & (pixel <= image.samples - 0.5)
     if not inside.any():
         metadata["radar_window"] = None
-        return GeocodedSigma0(out, polarisations, metadata)
+        return GeocodedSigma0(out, polarisations, metadata, _no_layers(grid, layers))
     # read the exact footprint (±1 pixel for the bilinear neighbours, plus the speckle filter's reach),
     # not the looser geolocation window
     reach = 1 + (speckle_window // 2 if speckle_filter != "none" else 0)
@@ -381,31 +417,64 @@ def geocode_sigma0(
     flattening = None
     if radiometry == "gamma0_flat":
         factor = _flattening(
-            product, polarisations[0], geometry, padded, oversample, padded_heights, padded_line, padded_pixel, window
+            product,
+            polarisations[0],
+            geometry,
+            padded,
+            oversample,
+            padded_heights,
+            padded_line,
+            padded_pixel,
+            window,
+            min_illuminated_area,
         )
         flattening = factor[edge:-edge, edge:-edge]
-    fine_transform = grid.transform @ Affine.scale(1.0 / oversample)
     coords = [np.where(inside, line - r0, 0.0), np.where(inside, pixel - c0, 0.0)]
+    no_data = None
+    if removal_needed(border_noise, info.ipf_version):
+        no_data = window_border_mask(product, window, border_limit, border_threshold)
+        metadata["border_noise_pixels"] = int(no_data.sum())
     for band, pol in enumerate(polarisations):
-        sigma0 = sigma0_window(product, pol, window, noise_removal, negative, negative_floor, allow_legacy_noise)
+        sigma0 = sigma0_window(product, pol, window, noise_removal, negative, negative_floor, no_data)
         sigma0 = apply_speckle_filter(sigma0, speckle_filter, speckle_window)
         fine = map_coordinates(sigma0.astype(np.float64), coords, order=1, mode="nearest")
         fine = (fine if flattening is None else fine * flattening).astype(np.float32)
         fine[~inside] = np.nan
-        averaged = np.full(grid.shape, np.nan, dtype=np.float32)
-        reproject(
-            source=fine,
-            destination=averaged,
-            src_transform=fine_transform,
-            src_crs=grid.crs,
-            src_nodata=np.nan,
-            dst_transform=grid.transform,
-            dst_crs=grid.crs,
-            dst_nodata=np.nan,
-            resampling=Resampling.average,
-        )
-        out[band] = averaged
-    return GeocodedSigma0(out, polarisations, metadata)
+        out[band] = block_reduce(fine.astype(np.float64), oversample, "mean").astype(np.float32)
+    terrain = _terrain_layers(geometry, grid, oversample, heights, line, inside, layers) if layers else {}
+    return GeocodedSigma0(out, polarisations, metadata, terrain)
+
+
+def _no_layers(grid: AreaGrid, layers: tuple[str, ...]) -> dict[str, np.ndarray]:
+    return {name: np.full(grid.shape, np.nan, np.float32) for name in layers}
+
+
+def _terrain_layers(
+    geometry: RadarGeometry,
+    grid: AreaGrid,
+    oversample: int,
+    heights: np.ndarray,
+    line: np.ndarray,
+    inside: np.ndarray,
+    layers: tuple[str, ...],
+) -> dict[str, np.ndarray]:
+    """The requested terrain layers on ``grid``, from its cells oversampled (``heights``, ``line``)."""
+    xs, ys = cell_centres(grid, oversample)
+    lon, lat = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True).transform(*np.meshgrid(xs, ys))
+    ecef = geodetic_to_ecef(np.asarray(lon), np.asarray(lat), heights)
+    first = geometry.orbit.seconds(geometry.image.first_line_time)
+    satellite = np.full(ecef.shape, np.nan)
+    satellite[inside] = geometry.orbit.state(first + line[inside] * geometry.image.azimuth_time_interval)[0]
+    out = {}
+    if "local_incidence_angle" in layers:
+        angle = local_incidence_angle(ecef, satellite)
+        out["local_incidence_angle"] = block_reduce(angle, oversample, "mean").astype(np.float32)
+    if "layover_shadow_mask" in layers:
+        mask = layover_shadow_mask(ecef, satellite, np.where(inside, line, np.nan))
+        reduced = block_reduce(mask, oversample, "or").astype(np.float32)
+        covered = block_reduce(inside.astype(np.uint8), oversample, "or").astype(bool)
+        out["layover_shadow_mask"] = np.where(covered, reduced, np.nan).astype(np.float32)
+    return {name: out[name] for name in layers}
 
 
 def _flattening(
@@ -418,6 +487,7 @@ def _flattening(
     line: np.ndarray,
     pixel: np.ndarray,
     window: tuple[int, int, int, int],
+    min_area: float,
 ) -> np.ndarray:
     """γ0_T / σ0 on every cell of ``grid`` oversampled (``heights``, ``line``, ``pixel`` on its cells)."""
     xs, ys = cell_centres(grid, oversample)
@@ -442,6 +512,7 @@ def _flattening(
         geometry.image.azimuth_pixel_spacing,
         geometry.image.range_pixel_spacing,
         beta_over_sigma,
+        min_area,
     )
 
 

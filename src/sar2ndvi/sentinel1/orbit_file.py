@@ -75,7 +75,7 @@ def find_orbit_file(folder: str | Path, mission: str, start: np.datetime64, stop
     if not candidates:
         raise FileNotFoundError(
             f"{folder}: no {mission} POEORB/RESORB orbit file covers {start}–{stop} UTC; download it from "
-            "the Copernicus Data Space (https://dataspace.copernicus.eu) or set sentinel1.orbit_files: null"
+            "the Copernicus Data Space (https://dataspace.copernicus.eu) or use sources.orbits: annotation"
         )
     return max(candidates)[2]
 

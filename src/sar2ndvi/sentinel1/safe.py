@@ -30,8 +30,24 @@ CalibrationKind = Literal["sigmaNought", "betaNought", "gamma", "dn"]
 _ORBIT_OFFSETS = {"S1A": 73, "S1B": 27, "S1C": 172}
 
 
-class LegacyNoiseError(ValueError):
-    """The product's noise annotation is in the pre-IPF-2.9 format (no azimuth noise vectors)."""
+# The files of one polarisation, relative to the SAFE folder ({pol}: lower case). ESA's products name
+# them s1a-iw-grd-vv-<start>-<stop>-<orbit>-<take>-001.tiff/.xml; the Cloud-Optimized GeoTIFF
+# products of the Copernicus Data Space Ecosystem (<name>_COG.SAFE, zipped as <name>_COG.zip) add
+# "-cog" before the extension: measurement/…-001-cog.tiff (ZSTD-compressed, tiled), annotation/…-001-cog.xml.
+_POL_FILES = {
+    "annotation": r"annotation/s1\w-iw-grd-{pol}-[^/]*?(?:-cog)?\.xml$",
+    "calibration": r"annotation/calibration/calibration-s1\w-iw-grd-{pol}-[^/]*?(?:-cog)?\.xml$",
+    "noise": r"annotation/calibration/noise-s1\w-iw-grd-{pol}-[^/]*?(?:-cog)?\.xml$",
+    "measurement": r"measurement/s1\w-iw-grd-{pol}-[^/]*?(?:-cog)?\.tiff?$",
+}
+PolFileKind = Literal["annotation", "calibration", "noise", "measurement"]
+
+
+def pol_file_pattern(kind: PolFileKind, pol: str) -> str:
+    """Regular expression of the ``kind`` file of polarisation ``pol`` (annotation, calibration, noise
+    or measurement), matched against its path from the SAFE folder, e.g. ``measurement/s1a-iw-grd-vv-….tiff``
+    or the COG product's ``measurement/s1a-iw-grd-vv-…-cog.tiff``."""
+    return _POL_FILES[kind].format(pol=pol.lower())
 
 
 def _time(text: str | None) -> np.datetime64:
@@ -220,6 +236,11 @@ class NoiseLuts:
     legacy: bool
     source: str = ""
 
+    @property
+    def all_zero(self) -> bool:
+        """True when every range noise value is 0: subtracting them removes nothing."""
+        return all(not np.any(values) for values in self.range.values)
+
 
 def _lut(vectors: list[etree._Element], values_tag: str) -> Lut:
     return Lut(
@@ -237,7 +258,8 @@ def _local(root: etree._Element, name: str) -> list[etree._Element]:
 class SafeProduct:
     """A Sentinel-1 IW GRD product: a ``.zip`` (as ASF delivers it) or an unzipped ``.SAFE`` folder.
 
-    XML files are parsed once and cached.
+    ESA's layout and the COG layout (``<name>_COG.SAFE``, measurement ``…-cog.tiff``, annotation
+    ``…-cog.xml``) are both read. XML files are parsed once and cached.
 
     Raises:
         FileNotFoundError: if ``path`` does not exist.
@@ -301,25 +323,17 @@ class SafeProduct:
     def polarisations(self) -> list[str]:
         """Polarisations whose annotation XML is in the product, in the order VV, VH, HH, HV."""
         return [
-            pol
-            for pol in POLARISATIONS
-            if any(re.search(rf"annotation/s1\w-iw-grd-{pol.lower()}-[^/]*\.xml$", n) for n in self._names)
+            pol for pol in POLARISATIONS if any(re.search(pol_file_pattern("annotation", pol), n) for n in self._names)
         ]
 
     def _pol_file(self, kind: str, pol: str) -> str:
         low = pol.lower()
-        patterns = {
-            "annotation": rf"annotation/s1\w-iw-grd-{low}-[^/]*\.xml$",
-            "calibration": rf"annotation/calibration/calibration-s1\w-iw-grd-{low}-[^/]*\.xml$",
-            "noise": rf"annotation/calibration/noise-s1\w-iw-grd-{low}-[^/]*\.xml$",
-            "measurement": rf"measurement/s1\w-iw-grd-{low}-[^/]*\.tiff?$",
-        }
         if pol.upper() not in self.polarisations:
             raise ValueError(
                 f"{self.path}: no {pol} polarisation (it has {', '.join(self.polarisations)}); "
                 "set sentinel1.polarisations to what the products hold"
             )
-        name = self._find(patterns[kind])
+        name = self._find(pol_file_pattern(kind, pol))
         if name is None:
             where = {"measurement": "measurement/", "annotation": "annotation/"}.get(kind, "annotation/calibration/")
             raise ValueError(
@@ -329,7 +343,11 @@ class SafeProduct:
         return name
 
     def measurement_path(self, pol: str) -> str:
-        """GDAL path of the measurement TIFF of ``pol`` (``/vsizip/`` in a zip: windows read in place)."""
+        """GDAL path of the measurement TIFF of ``pol`` (``/vsizip/`` in a zip: windows read in place).
+
+        In place is cheap only for a TIFF stored in the zip; one deflated by the zip is inflated from its
+        start for every window, so the workflow reads products unpacked (:mod:`sar2ndvi.sentinel1.layout`).
+        """
         name = self._pol_file("measurement", pol)
         if self.path.is_file():
             return f"/vsizip/{self.path.resolve().as_posix()}/{name}"
@@ -501,16 +519,15 @@ class SafeProduct:
         """The calibration LUT ``kind`` (sigmaNought, betaNought, gamma or dn) of ``pol``."""
         return self.calibration_vectors(pol).lut(kind)
 
-    def noise_luts(self, pol: str, allow_legacy: bool = False) -> NoiseLuts:
-        """Thermal-noise LUTs of ``pol``: range vectors and azimuth blocks (IPF ≥ 2.9).
+    def noise_luts(self, pol: str) -> NoiseLuts:
+        """Thermal-noise LUTs of ``pol``, in either of the two formats ESA has annotated.
 
-        Args:
-            allow_legacy: accept the pre-IPF-2.9 format (one ``noiseVectorList``); its vectors are then
-                the whole noise power, ESA's rule for that format.
+        IPF ≥ 2.9: range vectors (``noiseRangeVectorList``) and azimuth blocks. IPF < 2.9: one
+        ``noiseVectorList`` whose range vectors are the whole noise power (no azimuth term), as
+        SNAP's ThermalNoiseRemoval and ESA's note MPC-0392 treat it.
 
         Raises:
-            LegacyNoiseError: for the pre-IPF-2.9 format unless ``allow_legacy``.
-            ValueError: if the noise XML holds no noise vectors.
+            ValueError: naming the noise file, if it holds neither format.
         """
         name = self._pol_file("noise", pol)
         root = self._xml(name)
@@ -531,15 +548,17 @@ class SafeProduct:
             return NoiseLuts(_lut(ranges, "noiseRangeLut"), blocks, legacy=False, source=name)
         legacy = root.findall("noiseVectorList/noiseVector")
         if not legacy:
-            raise ValueError(f"{self.path}: {name} holds no noise vectors; the product is damaged")
-        if not allow_legacy:
-            raise LegacyNoiseError(
-                f"{self.path}: {name} is the pre-IPF-2.9 noise format (IPF {self.ipf_version}: one "
-                "noiseVectorList, no azimuth noise), which over-estimates thermal noise; turn σ0 noise "
-                "removal off (sentinel1.noise_removal: false in the configuration) or use a product "
-                "reprocessed with IPF ≥ 2.9"
+            raise ValueError(
+                f"{self.path}: {name} holds neither noiseRangeVectorList (IPF ≥ 2.9) nor noiseVectorList "
+                "(IPF < 2.9) noise vectors; the product is damaged: download it again, or turn noise "
+                "removal off"
             )
         return NoiseLuts(_lut(legacy, "noiseLut"), (), legacy=True, source=name)
+
+    def thermal_noise_removed(self, pol: str) -> bool:
+        """Whether the IPF already removed thermal noise from ``pol`` (``thermalNoiseCorrectionPerformed``)."""
+        flag = self.annotation(pol).findtext("imageAnnotation/processingInformation/thermalNoiseCorrectionPerformed")
+        return (flag or "false").strip().lower() == "true"
 
 
 def open_product(path: str | Path) -> SafeProduct:
@@ -554,12 +573,13 @@ __all__ = [
     "CoordinateConversion",
     "GeolocationGrid",
     "ImageInfo",
-    "LegacyNoiseError",
     "Lut",
     "NoiseLuts",
+    "PolFileKind",
     "ProductInfo",
     "RangeConversion",
     "SafeProduct",
     "open_product",
+    "pol_file_pattern",
     "relative_orbit",
 ]

@@ -5,7 +5,8 @@ IW GRD high resolution, dual polarisation VV+VH, descending passes, intersecting
 (lon/lat degrees, EPSG:4326) within the study period, optionally restricted to relative orbits.
 Downloads go through an :class:`asf_search.ASFSession` authenticated with Earthdata credentials
 (:func:`sar2ndvi.sources.credentials.earthdata_credentials`) and are resumed, verified against
-ASF's published size and MD5 and the zip's integrity, and retried.
+ASF's published size and MD5, and retried; :func:`download_product` then unpacks the zip into the
+``.SAFE`` folder the σ0 step reads, checking the CRC of every member it writes.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import asf_search
 import pandas as pd
 from shapely.geometry import box, shape
 
+from sar2ndvi.sentinel1.layout import DamagedProductError, unpack_product
 from sar2ndvi.sources.credentials import EarthdataCredentials, MissingCredentialsError
 from sar2ndvi.sources.errors import EmptySearchError
 from sar2ndvi.sources.sentinel1 import SCENE_COLUMNS, filter_scenes, parse_granule
-from sar2ndvi.sources.transfer import download_resumable
+from sar2ndvi.sources.transfer import VerificationError, download_resumable, verify_file
 
 log = logging.getLogger(__name__)
 
@@ -182,9 +184,57 @@ def download_scene(
     )
 
 
+def download_product(
+    record: dict,
+    dest: str | Path,
+    session: asf_search.ASFSession,
+    polarisations: Sequence[str] = ("VV", "VH"),
+    attempts: int = 5,
+    backoff_s: float = 10.0,
+    timeout_s: float = 120.0,
+) -> Path:
+    """Download one scene's zip beside the ``.SAFE`` folder ``dest``, unpack it there, remove the zip.
+
+    The zip is ``<dest without .SAFE>.zip``, downloaded (resumed from ``….zip.part``) and verified by
+    :func:`download_scene`; one left verified by a run killed while unpacking is used again.
+    :func:`sar2ndvi.sentinel1.layout.unpack_product` then writes ``dest``: the files the σ0 step reads,
+    for ``polarisations``, each member's CRC checked. The zip is removed once unpacked, and when a
+    member fails its CRC (the next run downloads it again); it is kept when the product lacks a
+    polarisation asked for, so that the run after a change of ``sentinel1.polarisations`` reuses it.
+
+    Raises:
+        TransferError, VerificationError: as :func:`download_scene`.
+        sar2ndvi.sentinel1.layout.DamagedProductError: naming the member that failed its CRC.
+    """
+    dest = Path(dest)
+    archive = dest.with_name(dest.name.removesuffix(".SAFE") + ".zip")
+    bytes_, md5 = record.get("bytes"), record.get("md5")
+    if archive.exists():
+        try:
+            verify_file(
+                archive,
+                None if bytes_ is None or pd.isna(bytes_) else int(bytes_),
+                None if md5 is None or (isinstance(md5, float) and pd.isna(md5)) else str(md5),
+                test_archive=False,
+            )
+            log.info("%s: using the verified zip of an earlier run", archive.name)
+        except VerificationError:
+            archive.unlink()
+    if not archive.exists():
+        download_scene(record, archive, session, attempts=attempts, backoff_s=backoff_s, timeout_s=timeout_s)
+    try:
+        unpack_product(archive, dest, polarisations)
+    except DamagedProductError:
+        archive.unlink(missing_ok=True)
+        raise
+    archive.unlink()
+    return dest
+
+
 __all__ = [
     "PAPER_FILTERS",
     "EmptySearchError",
+    "download_product",
     "download_scene",
     "earthdata_session",
     "scene_table",

@@ -11,12 +11,15 @@ import pandas as pd
 from shapely import wkt as shapely_wkt
 from shapely.geometry import box
 
+from sar2ndvi.sentinel1.layout import unpack_product
 from sar2ndvi.sentinel1.safe import relative_orbit
-from sar2ndvi.sources.transfer import copy_verified
+from sar2ndvi.sources.transfer import VerificationError, verify_file
 
+# ESA's product name; COG products (Copernicus Data Space Ecosystem) end "_COG".
 GRANULE = re.compile(
     r"^(?P<platform>S1[ABCD])_(?P<mode>IW)_(?P<type>GRD[HM])_1S(?P<pol>[DS][VH])_"
-    r"(?P<start>\d{8}T\d{6})_(?P<stop>\d{8}T\d{6})_(?P<orbit>\d{6})_(?P<take>[0-9A-F]{6})_(?P<uid>[0-9A-F]{4})$"
+    r"(?P<start>\d{8}T\d{6})_(?P<stop>\d{8}T\d{6})_(?P<orbit>\d{6})_(?P<take>[0-9A-F]{6})_(?P<uid>[0-9A-F]{4})"
+    r"(?:_COG)?$"
 )
 SCENE_COLUMNS = [
     "scene",
@@ -33,7 +36,7 @@ SCENE_COLUMNS = [
 
 
 def parse_granule(name: str) -> dict:
-    """Fields of an ESA Sentinel-1 IW GRD product name.
+    """Fields of an ESA Sentinel-1 IW GRD product name (``.zip``, ``.SAFE.zip``, ``.SAFE``, ``_COG`` allowed).
 
     Raises:
         ValueError: if ``name`` is not an IW GRD product name.
@@ -179,16 +182,36 @@ def search_folder(
     return filter_scenes(pd.DataFrame(rows), start, end, flight_direction, footprints, study_box, relative_orbits)
 
 
-def fetch_scene(record: dict, dest: str | Path) -> None:
-    """Bring one scene's product zip to ``dest``, verified against the listed size and MD5."""
+def fetch_scene(record: dict, dest: str | Path, polarisations: Sequence[str] = ("VV", "VH")) -> Path:
+    """Unpack one scene's product into the ``.SAFE`` folder ``dest``, straight from the listed zip or folder.
+
+    A zip is first checked against the listed size and MD5; unpacking then checks the CRC of every
+    member it writes (:func:`sar2ndvi.sentinel1.layout.unpack_product`: only the files the σ0 step
+    reads, for ``polarisations``). Nothing is copied besides, and a failure leaves no ``dest``.
+
+    Raises:
+        FileNotFoundError: if the listed product is missing.
+        VerificationError: if the zip's size or MD5 differs from the listing.
+        sar2ndvi.sentinel1.layout.DamagedProductError: if a member fails its CRC.
+    """
     url = str(record["url"])
     if "://" in url:
         raise ValueError(f"{record['scene']}: {url} is remote; the demo and local sources fetch only local files")
+    source = Path(url)
+    if not source.exists():
+        raise FileNotFoundError(f"{source}: listed by the search but missing; rerun the search")
     bytes_ = record.get("bytes")
     md5 = record.get("md5")
-    copy_verified(
-        url,
-        dest,
-        None if pd.isna(bytes_) else int(bytes_),
-        None if (md5 is None or (isinstance(md5, float) and pd.isna(md5))) else str(md5),
-    )
+    if source.is_file():
+        try:
+            verify_file(
+                source,
+                None if bytes_ is None or pd.isna(bytes_) else int(bytes_),
+                None if (md5 is None or (isinstance(md5, float) and pd.isna(md5))) else str(md5),
+                test_archive=False,
+            )
+        except VerificationError as err:
+            raise VerificationError(
+                f"{err}; the product changed since the search or is corrupt: search again or replace it"
+            ) from err
+    return unpack_product(source, dest, polarisations)

@@ -49,8 +49,14 @@ def md5sum(path: str | Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def verify_file(path: str | Path, expected_bytes: int | None, expected_md5: str | None) -> None:
-    """Check size, MD5 and (for .zip) archive integrity.
+def verify_file(
+    path: str | Path, expected_bytes: int | None, expected_md5: str | None, test_archive: bool = True
+) -> None:
+    """Check size, MD5 and (for .zip, unless ``test_archive`` is False) archive integrity.
+
+    ``test_archive=False`` suits a zip about to be unpacked: unpacking checks the CRC of every member
+    it reads (:func:`sar2ndvi.sentinel1.layout.unpack_product`), and testing all of them first would
+    inflate the archive twice.
 
     Raises:
         VerificationError: naming the file and what did not match.
@@ -63,7 +69,7 @@ def verify_file(path: str | Path, expected_bytes: int | None, expected_md5: str 
         actual = md5sum(path)
         if actual.lower() != str(expected_md5).lower():
             raise VerificationError(f"{path}: MD5 {actual} does not match the archive's {expected_md5}")
-    if path.suffix.lower() == ".zip":
+    if test_archive and path.suffix.lower() == ".zip":
         try:
             with zipfile.ZipFile(path) as archive:
                 bad = archive.testzip()
