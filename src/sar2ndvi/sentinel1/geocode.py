@@ -355,6 +355,7 @@ def geocode_sigma0(
     oversample = int(oversample)
 
     info = product.info
+    mask_border_noise = removal_needed(border_noise, info.ipf_version)
     geometry = radar_geometry(product, polarisations[0], orbit)
     out = np.full((len(polarisations), *grid.shape), np.nan, dtype=np.float32)
     metadata: dict = {
@@ -368,7 +369,7 @@ def geocode_sigma0(
         "terrain_correction": terrain_correction,
         "noise_removal": noise_removal,
         "noise_format": _noise_format(product, polarisations[0]) if noise_removal else "none",
-        "border_noise_removal": removal_needed(border_noise, info.ipf_version),
+        "border_noise_removal": mask_border_noise,
         "negative": negative,
         "oversample": oversample,
         "radiometry": radiometry,
@@ -431,7 +432,7 @@ def geocode_sigma0(
         flattening = factor[edge:-edge, edge:-edge]
     coords = [np.where(inside, line - r0, 0.0), np.where(inside, pixel - c0, 0.0)]
     no_data = None
-    if removal_needed(border_noise, info.ipf_version):
+    if mask_border_noise:
         no_data = window_border_mask(product, window, border_limit, border_threshold)
         metadata["border_noise_pixels"] = int(no_data.sum())
     for band, pol in enumerate(polarisations):
