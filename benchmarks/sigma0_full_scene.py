@@ -274,17 +274,14 @@ def peak_mb():
 OURS = """
 import time, resource, json
 {peak}import numpy as np
-from rasterio.warp import Resampling
+import rasterio
 from sar2ndvi.grid import AreaGrid
-from sar2ndvi.optical import warp_bands
 from sar2ndvi.sentinel1.geocode import geocode_sigma0
 started = time.perf_counter()
 grid = AreaGrid(**{grid!r})
-if {constant_height!r} is None:
-    heights = warp_bands("{dem}", [1], grid, Resampling.bilinear)[0] + {undulation}
-else:
-    heights = np.full(grid.shape, {constant_height!r})
-result = geocode_sigma0("{product}", grid, heights, ("VV", "VH"), oversample=2)
+with rasterio.open("{heights}") as src:  # the area's heights, prepared once per area as the workflow does
+    heights = src.read(1)
+result = geocode_sigma0("{product}", grid, heights, ("VV", "VH"), oversample=2, threads={threads})
 seconds = time.perf_counter() - started
 np.save("{out}", result.sigma0)
 print(json.dumps({{"seconds": seconds, "peak_mb": peak_mb(),
@@ -438,6 +435,11 @@ def second_round(best: SarsenSettings) -> list[SarsenSettings]:
     ]
 
 
+# the fastest settings of the full sweep and second round (benchmarks/README.md), for --sarsen-fastest-known
+FASTEST_SIGMA0 = SarsenSettings(dem_chunks=4096, measurement_chunks=512, seed_step=(32, 32))
+FASTEST_SHIPPED = SarsenSettings(output="beta0", dem_chunks=None, measurement_chunks=None)
+
+
 # ---------------------------------------------------------------------------------------------------
 # running and recording
 
@@ -581,6 +583,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--areas", nargs="+", default=["5km", "dem_square", "20km"])
     parser.add_argument("--skip-anchors", action="store_true", help="measure only (a)")
     parser.add_argument(
+        "--sarsen-fastest-known",
+        action="store_true",
+        help="run (c) only at the fastest settings the full sweep found (FASTEST_SIGMA0, FASTEST_SHIPPED)",
+    )
+    parser.add_argument(
         "--whole-scene-anchor", action="store_true", help="also (b): xarray-sentinel on the whole scene, then sarsen"
     )
     parser.add_argument(
@@ -613,10 +620,9 @@ def main(argv: list[str] | None = None) -> int:
         return OURS.format(
             peak=PEAK,
             grid=area.grid,
-            constant_height=area.constant_height,
-            dem=DEM,
-            undulation=GEOID_UNDULATION_M,
+            heights=sarsen_dem(args.workdir, area, "utm10"),
             product=product,
+            threads=THREADS,
             out=out / f"ours_{name}.npy",
         )
 
@@ -672,15 +678,18 @@ def main(argv: list[str] | None = None) -> int:
         # (d) and the first round of (c), round-robin
         print(f"\n(c) first round and (d) on {small.label}", flush=True)
         window_5km = window_measurement(small, window)
-        sweep = [sarsen_measurement(small, s, i) for i, s in enumerate(sweep_settings())]
+        settings = [FASTEST_SIGMA0, FASTEST_SHIPPED] if args.sarsen_fastest_known else sweep_settings()
+        sweep = [sarsen_measurement(small, s, i) for i, s in enumerate(settings)]
         # (a) runs again beside its anchors, so that their ratio is taken under the same load
         run_round([ours_safe, window_5km, *sweep], args.repeats)
-        sigma0_runs = [m for m in sweep if m.extra["settings"]["output"] == "sigma0" and m.runs]
-        best = min(sigma0_runs, key=lambda m: m.seconds)
-        best_settings = SarsenSettings(**{**best.extra["settings"], "seed_step": None})
-        print(f"\n(c) second round, around {best_settings.label()}", flush=True)
-        second = [sarsen_measurement(small, s, 100 + i) for i, s in enumerate(second_round(best_settings))]
-        run_round([ours_safe, *second], args.repeats)
+        second = []
+        if not args.sarsen_fastest_known:
+            sigma0_runs = [m for m in sweep if m.extra["settings"]["output"] == "sigma0" and m.runs]
+            best = min(sigma0_runs, key=lambda m: m.seconds)
+            best_settings = SarsenSettings(**{**best.extra["settings"], "seed_step": None})
+            print(f"\n(c) second round, around {best_settings.label()}", flush=True)
+            second = [sarsen_measurement(small, s, 100 + i) for i, s in enumerate(second_round(best_settings))]
+            run_round([ours_safe, *second], args.repeats)
         measurements += [window_5km, *sweep, *second]
         sigma0_all = [m for m in sweep + second if m.extra["settings"]["output"] == "sigma0" and m.runs]
         best = min(sigma0_all, key=lambda m: m.seconds)

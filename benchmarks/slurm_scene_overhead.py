@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("no SLURM cluster answers sinfo; start one: bash tools/slurm_cluster.sh start")
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="slurm_overhead_"))
     workdir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "tests/config/small_demo.yaml", workdir / "config.yaml")
+    shutil.copy(REPO / "config/test/small.yaml", workdir / "config.yaml")
     # the inputs every scene needs, built locally once
     snakemake(workdir, "--cores", "2", "results/s1/scenes.csv", "results/dem/heights.tif", "results/grid/pretrain.json")
     scenes = list(pd.read_csv(workdir / "results/s1/scenes.csv")["scene"])[: args.scenes]

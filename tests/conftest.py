@@ -25,7 +25,7 @@ def repo() -> Path:
 
 @pytest.fixture(scope="session")
 def finished_demo_run(repo, tmp_path_factory) -> Path:
-    """The small demo study (tests/config/small_demo.yaml) run to its final products, once per session.
+    """The small demo study (config/test/small.yaml) run to its final products, once per session.
 
     Read-only for tests: a test that changes anything works on a copy (workflow_cli.copy_run).
     """
@@ -41,10 +41,10 @@ def finished_demo_run(repo, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def finished_experiments_run(repo, finished_demo_run, tmp_path_factory) -> Path:
     """The demo run with Table 3, the baselines and a two-seed ensemble (``snakemake experiments``). Read-only."""
-    from workflow_cli import copy_run, run_snakemake, write_config
+    from workflow_cli import TEST_CONFIGS, copy_run, run_snakemake, write_config
 
     workdir = copy_run(finished_demo_run, tmp_path_factory.mktemp("finished_experiments") / "run")
-    write_config(workdir, {"ensemble": {"seeds": [42, 43]}, "baselines": {"random_forest": {"trees": 20}}})
+    write_config(workdir, TEST_CONFIGS / "experiments.yaml")
     result = run_snakemake(repo, workdir, "experiments")
     assert result.returncode == 0, result.stderr[-6000:]
     return workdir

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import rasterio
 from scipy.ndimage import binary_dilation, binary_erosion
-from workflow_cli import FINAL_TARGETS, run_snakemake, write_config
+from workflow_cli import FINAL_TARGETS, TEST_CONFIGS, run_snakemake, write_config
 
 from sar2ndvi.demo import sentinel1 as s1
 from sar2ndvi.grid import AreaGrid
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def legacy_run(repo, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("legacy_archive")
-    write_config(workdir, {"demo": {"s1_ipf_version": "002.84"}})
+    write_config(workdir, TEST_CONFIGS / "legacy_archive.yaml")
     result = run_snakemake(repo, workdir, *FINAL_TARGETS)
     assert result.returncode == 0, result.stderr[-6000:]
     return workdir

@@ -194,7 +194,7 @@ def overhead_benchmark(command, ctx):
 def determinism(command, ctx):
     """On the small demo study and a target of seconds, twice from scratch."""
     target = "results/dem/heights.tif"
-    printed = shell(f"{command} {REPO / 'tests/config/small_demo.yaml'} {target}", REPO).stdout
+    printed = shell(f"{command} {REPO / 'config/test/small.yaml'} {target}", REPO).stdout
     assert f"identical: two runs with the same seed give the same {target}" in printed
 
 

@@ -238,3 +238,13 @@ def test_missing_polarisation_product_and_misplaced_dem_are_clear_errors(s1b, tm
         geocode_sigma0(s1b, grid, np.zeros((9, 10)), ("VV",))
     with pytest.raises(ValueError, match="oversample must be a positive integer"):
         geocode_sigma0(s1b, grid, np.zeros(grid.shape), ("VV",), oversample=0)
+
+
+def test_threads_change_nothing_in_the_result(s1b):
+    grid = area_around(SafeProduct(s1b), *CENTRE, size=40)
+    heights = np.linspace(0.0, 300.0, grid.width * grid.height).reshape(grid.shape)
+    one = geocode_sigma0(s1b, grid, heights, ("VV",), layers=("local_incidence_angle",))
+    two = geocode_sigma0(s1b, grid, heights, ("VV",), layers=("local_incidence_angle",), threads=2)
+    assert np.isfinite(one.sigma0).any()
+    np.testing.assert_array_equal(one.sigma0, two.sigma0)
+    np.testing.assert_array_equal(one.layers["local_incidence_angle"], two.layers["local_incidence_angle"])

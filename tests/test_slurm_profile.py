@@ -165,7 +165,7 @@ def write_report(run, finished_demo_run) -> None:
     sigma0 = next(r for r in records if "group_s1_scene" in r.get("StdOut", "") and r.get("JobState") == "COMPLETED")
     training = next(r for r in records if "rule_train" in r.get("StdOut", "") and r.get("JobState") == "COMPLETED")
     lines = [
-        "SLURM profile, small demo study (tests/config/small_demo.yaml)",
+        "SLURM profile, small demo study (config/test/small.yaml)",
         f"first run: {len(first_ids)} SLURM jobs submitted, {run.seconds[0]:.0f} s, exit {run.first.returncode}",
         f"scancel {run.cancelled['job_id']} while its σ0 step ran: {record_line(run.cancelled['record'])}",
         f"rerun of the same command: {len(second_ids)} SLURM jobs submitted, {run.seconds[1]:.0f} s, "

@@ -13,7 +13,8 @@ from pathlib import Path
 import yaml
 
 TESTS = Path(__file__).resolve().parent
-SMALL_DEMO_CONFIG = TESTS / "config" / "small_demo.yaml"
+TEST_CONFIGS = TESTS.parent / "config" / "test"
+SMALL_DEMO_CONFIG = TEST_CONFIGS / "small.yaml"
 FINAL_TARGETS = ("results/ndvi_test.tif", "results/metrics.json")
 
 # Set for every workflow run of the tests: no job may copy them into a log, an output, its tags or
@@ -58,10 +59,16 @@ def run_snakemake(
     return result
 
 
-def write_config(workdir: Path, *overrides: dict, base: Path = SMALL_DEMO_CONFIG) -> dict:
-    """``workdir/config.yaml``: the small demo config with ``overrides`` merged in, section by section."""
+def write_config(workdir: Path, *overrides: dict | Path, base: Path = SMALL_DEMO_CONFIG) -> dict:
+    """``workdir/config.yaml``: the small demo config with ``overrides`` merged in, section by section.
+
+    An override is a dict or an overlay file of ``config/test/``, merged as Snakemake merges the
+    files given to ``--configfile``.
+    """
     config = yaml.safe_load(base.read_text())
     for override in overrides:
+        if isinstance(override, Path):
+            override = yaml.safe_load(override.read_text())
         config = merged(config, override)
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     return config

@@ -79,6 +79,7 @@ def _sigma0(args: argparse.Namespace) -> int:
         speckle_filter=args.speckle_filter,
         speckle_window=args.speckle_window,
         radiometry=args.radiometry,
+        threads=args.threads,
         border_noise="never" if args.keep_border_noise else "auto",
     )
     if result.metadata["radar_window"] is None or result.valid_fraction == 0:
@@ -134,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--speckle-filter", choices=["none", "lee"], default="none")
     s.add_argument("--radiometry", choices=["sigma0", "gamma0_flat"], default="sigma0", help="gamma0_flat: γ0_T")
     s.add_argument("--speckle-window", type=int, default=5, help="Lee filter window, pixels (odd)")
+    s.add_argument("--threads", type=int, default=1, help="threads for geocoding (the result does not depend on it)")
     s.set_defaults(run=_sigma0)
     d = sub.add_parser("demo", help="write the offline demo archive")
     d.add_argument("--config", type=Path, required=True)

@@ -39,6 +39,7 @@ result = geocode_sigma0(
     radiometry=s["radiometry"],
     border_noise=s["border_noise"],
     layers=tuple(s.get("layers", ())),
+    threads=snakemake.threads,
     **options,
 )
 quantity = "gamma0" if s["radiometry"] == "gamma0_flat" else "sigma0"

@@ -60,6 +60,12 @@ def interpolate_lut(lut: Lut, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     lines = np.asarray(lut.lines, np.float64)
     order = np.argsort(lines, kind="stable")
     lines = lines[order]
+    if len(rows) and len(lines) > 2:
+        # only the vectors that bracket the requested rows take part
+        first = max(int(np.searchsorted(lines, rows.min(), side="right")) - 1, 0)
+        last = min(int(np.searchsorted(lines, rows.max(), side="right")) + 1, len(lines))
+        first, last = min(first, len(lines) - 2), max(last, first + 2)
+        order, lines = order[first:last], lines[first:last]
     along_range = np.stack([np.interp(cols, lut.pixels[k], lut.values[k]) for k in order])
     if len(lines) == 1:
         return np.broadcast_to(along_range[0], (len(rows), len(cols))).copy()
@@ -67,7 +73,12 @@ def interpolate_lut(lut: Lut, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     lower = upper - 1
     span = lines[upper] - lines[lower]
     weight = np.clip((rows - lines[lower]) / np.where(span > 0, span, 1.0), 0.0, 1.0)[:, None]
-    return along_range[lower] * (1.0 - weight) + along_range[upper] * weight
+    out = np.empty((len(rows), len(cols)))
+    # rows between the same two vectors blend the same two range profiles: broadcast, no gathering
+    for k in np.unique(lower):
+        between = lower == k
+        out[between] = along_range[k] * (1.0 - weight[between]) + along_range[k + 1] * weight[between]
+    return out
 
 
 def azimuth_noise(noise: NoiseLuts, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -90,7 +101,10 @@ def azimuth_noise(noise: NoiseLuts, rows: np.ndarray, cols: np.ndarray) -> np.nd
 
 def noise_power(noise: NoiseLuts, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Thermal noise power N (DN²) on the grid: range noise × azimuth noise, float64."""
-    return interpolate_lut(noise.range, rows, cols) * azimuth_noise(noise, rows, cols)
+    power = interpolate_lut(noise.range, rows, cols)
+    if noise.azimuth:
+        power *= azimuth_noise(noise, rows, cols)
+    return power
 
 
 def sigma0_from_dn(
@@ -111,16 +125,16 @@ def sigma0_from_dn(
     """
     if negative not in NEGATIVE_RULES:
         raise ValueError(f"unknown negative-value rule {negative!r}; use one of {', '.join(NEGATIVE_RULES)}")
-    dn = np.asarray(dn, np.float64)
-    power = dn**2
+    zero = np.asarray(dn) == 0
+    sigma0 = np.square(dn, dtype=np.float64)
     if noise is not None:
-        power = power - noise
-    sigma0 = power / np.asarray(calibration, np.float64) ** 2
+        sigma0 -= noise
+    sigma0 /= np.square(calibration, dtype=np.float64)
     if noise is not None and negative == "clip":
-        sigma0 = np.where(sigma0 <= 0, floor, sigma0)
+        sigma0[sigma0 <= 0] = floor
     elif noise is not None and negative == "nan":
-        sigma0 = np.where(sigma0 <= 0, np.nan, sigma0)
-    sigma0 = np.where(dn == 0, np.nan, sigma0)
+        sigma0[sigma0 <= 0] = np.nan
+    sigma0[zero] = np.nan
     return sigma0.astype(np.float32)
 
 
@@ -155,7 +169,10 @@ def read_dn(product: SafeProduct, pol: str, window: tuple[int, int, int, int]) -
     """
     row_off, col_off, n_rows, n_cols = (int(v) for v in window)
     path = product.measurement_path(pol)
-    with rasterio.open(path) as src:
+    # ESA's measurement TIFFs are uncompressed, one image line per strip: direct I/O reads only the
+    # window's bytes of each line, where the block cache would read whole lines (26,000 pixels for a
+    # window of a few hundred); compressed (COG) measurements are read through the cache as before
+    with rasterio.Env(GTIFF_DIRECT_IO=True), rasterio.open(path) as src:
         if n_rows <= 0 or n_cols <= 0 or row_off < 0 or col_off < 0:
             raise ValueError(f"{product.path}: window {window} (row, col, rows, cols) is empty or negative")
         if row_off + n_rows > src.height or col_off + n_cols > src.width:

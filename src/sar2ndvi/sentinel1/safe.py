@@ -13,6 +13,7 @@ Conventions: times are numpy ``datetime64[ns]`` UTC; latitudes and longitudes ar
 from __future__ import annotations
 
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass
 from functools import cached_property
@@ -26,6 +27,7 @@ from sar2ndvi.sentinel1.geometry import Orbit
 
 POLARISATIONS = ("VV", "VH", "HH", "HV")
 CalibrationKind = Literal["sigmaNought", "betaNought", "gamma", "dn"]
+CALIBRATION_KINDS: tuple[str, ...] = ("sigmaNought", "betaNought", "gamma", "dn")
 # Absolute orbit numbers of the first pass of relative orbit 1, per platform.
 _ORBIT_OFFSETS = {"S1A": 73, "S1B": 27, "S1C": 172}
 
@@ -55,7 +57,14 @@ def _time(text: str | None) -> np.datetime64:
 
 
 def _floats(text: str | None) -> np.ndarray:
-    return np.array(str(text or "").split(), dtype=np.float64)
+    # numpy's text parser is several times faster than split() on the long LUT vectors; it only
+    # warns on a malformed number, which must stay an error
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        try:
+            return np.fromstring(str(text or ""), dtype=np.float64, sep=" ")
+        except DeprecationWarning as malformed:
+            raise ValueError(f"not a list of numbers: {str(text)[:80]!r}") from malformed
 
 
 def relative_orbit(mission: str, absolute_orbit: int) -> int:
@@ -269,6 +278,7 @@ class SafeProduct:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._xml_cache: dict[str, etree._Element] = {}
+        self._lut_cache: dict[tuple[str, ...], Lut | NoiseLuts] = {}
         if not self.path.exists():
             raise FileNotFoundError(
                 f"{self.path}: Sentinel-1 product not found; check the path or download the product again"
@@ -516,8 +526,18 @@ class SafeProduct:
         )
 
     def calibration_lut(self, pol: str, kind: CalibrationKind = "sigmaNought") -> Lut:
-        """The calibration LUT ``kind`` (sigmaNought, betaNought, gamma or dn) of ``pol``."""
-        return self.calibration_vectors(pol).lut(kind)
+        """The calibration LUT ``kind`` (sigmaNought, betaNought, gamma or dn) of ``pol``; parsed once."""
+        key = ("calibration", pol, kind)
+        if key not in self._lut_cache:
+            if kind not in CALIBRATION_KINDS:
+                raise ValueError(f"unknown calibration LUT {kind!r}; use one of {', '.join(CALIBRATION_KINDS)}")
+            vectors = self._xml(self._pol_file("calibration", pol)).findall("calibrationVectorList/calibrationVector")
+            if not vectors:
+                raise ValueError(
+                    f"{self.path}: {pol} calibration XML holds no calibration vectors; the product is damaged"
+                )
+            self._lut_cache[key] = _lut(vectors, kind)
+        return self._lut_cache[key]
 
     def noise_luts(self, pol: str) -> NoiseLuts:
         """Thermal-noise LUTs of ``pol``, in either of the two formats ESA has annotated.
@@ -529,6 +549,12 @@ class SafeProduct:
         Raises:
             ValueError: naming the noise file, if it holds neither format.
         """
+        key = ("noise", pol)
+        if key not in self._lut_cache:
+            self._lut_cache[key] = self._read_noise_luts(pol)
+        return self._lut_cache[key]
+
+    def _read_noise_luts(self, pol: str) -> NoiseLuts:
         name = self._pol_file("noise", pol)
         root = self._xml(name)
         ranges = root.findall("noiseRangeVectorList/noiseRangeVector")

@@ -22,8 +22,6 @@ Mask values follow OPERA RTC-S1: 0 clear, 1 shadow, 2 layover, 3 both.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from sar2ndvi.sentinel1.flattening import facet_area_vectors
@@ -100,12 +98,21 @@ def layover_shadow_mask(ecef: np.ndarray, satellite: np.ndarray, line: np.ndarra
 def block_reduce(values: np.ndarray, factor: int, how: str) -> np.ndarray:
     """(rows·f, cols·f) → (rows, cols): ``"mean"`` of the finite values, or bitwise ``"or"`` of flags."""
     rows, cols = values.shape[0] // factor, values.shape[1] // factor
-    blocks = values[: rows * factor, : cols * factor].reshape(rows, factor, cols, factor)
     if how == "or":
+        blocks = values[: rows * factor, : cols * factor].reshape(rows, factor, cols, factor)
         return np.bitwise_or.reduce(np.bitwise_or.reduce(blocks, axis=3), axis=1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # blocks without a finite value stay NaN
-        return np.nanmean(blocks, axis=(1, 3))
+    # a sum over the f × f phases of the sub-cells (strided slices) is many times faster than a
+    # reduction over the two inner axes of the 4-D view
+    sums = np.zeros((rows, cols))
+    counts = np.zeros((rows, cols))
+    for i in range(factor):
+        for j in range(factor):
+            phase = values[i : rows * factor : factor, j : cols * factor : factor]
+            finite = np.isfinite(phase)
+            sums += np.where(finite, phase, 0.0)
+            counts += finite
+    with np.errstate(invalid="ignore", divide="ignore"):  # blocks without a finite value stay NaN
+        return np.where(counts > 0, sums / counts, np.nan)
 
 
 __all__ = [
