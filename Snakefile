@@ -16,7 +16,8 @@ min_version("9.0")
 configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 
-validate(config, "config/schema.yaml")
+# the schema lives in the package, which reads its defaults too (sar2ndvi.settings)
+validate(config, "src/sar2ndvi/config.schema.yaml")
 
 
 report: "workflow/report/workflow.rst"
@@ -26,8 +27,8 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/demo.smk"
 include: "workflow/rules/grids.smk"
 include: "workflow/rules/sentinel1.smk"
-include: "workflow/rules/optical.smk"
 include: "workflow/rules/farms.smk"
+include: "workflow/rules/optical.smk"
 include: "workflow/rules/dataset.smk"
 include: "workflow/rules/model.smk"
 include: "workflow/rules/evaluate.smk"

@@ -215,7 +215,7 @@ def sarsen_dem(workdir: Path, area: Area, kind: str) -> Path:
     from rasterio.windows import Window, from_bounds
 
     from sar2ndvi.grid import AreaGrid
-    from sar2ndvi.optical import warp_bands
+    from sar2ndvi.io import warp_bands
 
     out = workdir / "dems" / f"{area.key}_{kind}.tif"
     if out.exists():

@@ -16,7 +16,7 @@ def config(repo):
 
 
 def _validate(repo, config):
-    validate(config, str(repo / "config" / "schema.yaml"))
+    validate(config, str(repo / "src" / "sar2ndvi" / "config.schema.yaml"))
     return config
 
 

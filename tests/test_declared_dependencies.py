@@ -19,7 +19,12 @@ import pytest
 import yaml
 
 # imported under another name than the distribution's, where the installed metadata cannot tell
-DISTRIBUTION_OF_MODULE = {"ee": "earthengine-api", "yaml": "PyYAML", "skimage": "scikit-image", "sklearn": "scikit-learn"}
+DISTRIBUTION_OF_MODULE = {
+    "ee": "earthengine-api",
+    "yaml": "PyYAML",
+    "skimage": "scikit-image",
+    "sklearn": "scikit-learn",
+}
 # conda-forge names that differ from PyPI's
 CONDA_TO_PYPI = {"pytorch": "torch", "pyyaml": "PyYAML"}
 # what an environment needs besides the imports: the interpreter and its installer

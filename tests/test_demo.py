@@ -17,7 +17,7 @@ import xarray as xr
 
 from sar2ndvi.demo import DemoSpec, World, build_demo_store
 from sar2ndvi.grid import grid_from_lonlat_box
-from sar2ndvi.optical import planet_ndvi, sentinel2_ndvi
+from sar2ndvi.ndvi import planet_ndvi, sentinel2_ndvi
 from sar2ndvi.sentinel1.calibration import sigma0_window
 from sar2ndvi.sentinel1.geocode import radar_coordinates
 from sar2ndvi.sentinel1.safe import SafeProduct

@@ -10,7 +10,7 @@ from sar2ndvi.model import (
     TrainConfig,
     UNetGenerator,
     build_generator,
-    load_model,
+    load_bundle,
     predict,
     save_bundle,
     train_model,
@@ -166,7 +166,7 @@ def test_same_seed_same_weights_and_checkpoint_round_trip(tmp_path):
     assert train_model(TrainConfig(**TINY, epochs=2, steps_per_epoch=2, seed=6), data)["digest"] != first["digest"]
     save_bundle(first, tmp_path / "m.pt")
     assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]  # no temporary file left behind
-    loaded = load_model(tmp_path / "m.pt")
+    loaded = load_bundle(tmp_path / "m.pt")
     assert loaded["channel_names"] == ["channel 0", "channel 1", "channel 2"]
     x = data["x"][:2, :, :37, :29]  # whole areas of any size
     plain = predict(first, x, tta=False)

@@ -9,7 +9,7 @@ from affine import Affine
 
 from sar2ndvi.grid import AreaGrid
 from sar2ndvi.io import write_geotiff
-from sar2ndvi.optical import (
+from sar2ndvi.ndvi import (
     ndvi_from_bands,
     nearest_date,
     parse_planet_name,
@@ -118,7 +118,7 @@ def test_planet_scene_with_another_band_count_is_refused(tmp_path):
 
 def test_planet_time_comes_from_the_scene_metadata_when_present(tmp_path):
     """Planet's metadata carry the exact UTC time, the file name only its seconds (and not always)."""
-    from sar2ndvi.sources.optical import list_planet
+    from sar2ndvi.sources.optical_folders import list_planet
 
     transform = Affine(3.0, 0, GRID.x_min, 0, -3.0, GRID.y_max)
     for scene in ("20170612_235959_0f22", "20170613_010000_1002"):

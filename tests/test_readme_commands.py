@@ -107,9 +107,32 @@ def quick_start(command, ctx):
 
 def the_test_command(command, ctx):
     """Set-up for real; the tests are what is running now, and .ci/run runs this command."""
-    setup, tests = command.split(" && ")
+    setup, tests = command.split(" && ", 1)
     assert tests in CI.read_text()
     shell(setup, REPO)
+
+
+def the_small_study(command, ctx):
+    """For real, on a finished run of that very study: nothing is left to do."""
+    result = snakemake(command, ctx.finished_copy())
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def an_overlaid_study(command, ctx):
+    """As a dry run from an empty folder: the overlay's demo archive is written first."""
+    plan = job_set(snakemake(command, ctx.empty(), dry_run=True))
+    assert {Job("demo_store"), Job("s1_search")} <= plan
+
+
+def script_from_the_shell(command, ctx):
+    """For real, on a scene of the finished small study, in place of the placeholders."""
+    run = ctx.finished
+    sigma0 = sorted((run / "results/s1/sigma0").glob("*.tif"))[0]
+    out = ctx.tmp / "indexes.tif"
+    filled = command.replace("results/grid/pretrain.json", str(run / "results/grid/pretrain.json"))
+    filled = filled.replace("sigma0=S1.tif", f"sigma0={sigma0}").replace("IDX.tif", str(out))
+    shell(filled.replace("scene=S1", f"scene={sigma0.stem}"), REPO)
+    assert out.read_bytes() == (run / "results/s1/indexes" / sigma0.name).read_bytes()
 
 
 def run_by_ci(command, ctx):
@@ -206,7 +229,16 @@ def throughput(command, ctx):
 
 COMMANDS: dict[str, Callable] = {
     "bash tools/setup.sh && snakemake --cores 8 results/ndvi_test.tif": quick_start,
-    "bash tools/setup.sh && python3 -m pytest -q": the_test_command,
+    'bash tools/setup.sh && python3 -m pytest -q -m "not slow" && python3 -m pytest -q -m slow': the_test_command,
+    "snakemake --cores 2 --configfile=config/test/small.yaml": the_small_study,
+    (
+        "snakemake --cores 2 --configfile config/test/small.yaml config/test/legacy_archive.yaml -- "
+        "results/ndvi_test.tif"
+    ): an_overlaid_study,
+    (
+        "python3 workflow/scripts/sar_indexes.py --input sigma0=S1.tif grid=results/grid/pretrain.json "
+        "--output IDX.tif --wildcards scene=S1"
+    ): script_from_the_shell,
     "snakemake --cores 8 --forcerun s1_search s2_search planet_search -- results/ndvi_test.tif": search_again,
     "snakemake --profile profiles/slurm results/ndvi_test.tif": dry_run_on_the_small_study,
     "bash tools/slurm_cluster.sh install && bash tools/slurm_cluster.sh start": run_by_ci,

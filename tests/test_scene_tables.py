@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from sar2ndvi.demo import DemoSpec, build_demo_store
-from sar2ndvi.sources.optical import list_planet, list_sentinel2
+from sar2ndvi.sources.optical_folders import list_planet, list_sentinel2
 from sar2ndvi.sources.sentinel1 import keep_relative_orbits, search_catalog, search_folder
 
 TWO_TRACKS = {

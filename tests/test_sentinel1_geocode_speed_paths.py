@@ -16,7 +16,7 @@ from rasterio.warp import Resampling
 from scipy.ndimage import map_coordinates
 
 from sar2ndvi.grid import AreaGrid
-from sar2ndvi.optical import warp_bands
+from sar2ndvi.io import warp_bands
 from sar2ndvi.sentinel1.calibration import interpolate_lut
 from sar2ndvi.sentinel1.geocode import (
     BilinearSampler,

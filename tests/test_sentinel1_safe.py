@@ -10,7 +10,7 @@ import pytest
 import xarray as xr
 from shapely.geometry import Point
 
-from sar2ndvi.sentinel1.safe import SafeProduct, open_product, relative_orbit
+from sar2ndvi.sentinel1.safe import SafeProduct, relative_orbit
 
 S1B = "s1_grd_sarsen_S1B_20211223/S1B_IW_GRDH_1SDV_20211223T051122_20211223T051147_030148_039993_5371.SAFE"
 MODERN = "s1_grd_annotations_pyrosar/S1A_IW_GRDH_1SDV_20210119T031653_20210119T031718_036201_043ED0_8255.zip"
@@ -49,7 +49,7 @@ def test_product_info_comes_from_the_manifest(s1b):
 
 
 def test_zipped_and_unzipped_products_read_the_same(real_data, modern_safe):
-    zipped, folder = open_product(real_data / MODERN), open_product(modern_safe)
+    zipped, folder = SafeProduct(real_data / MODERN), SafeProduct(modern_safe)
     assert zipped.info == folder.info
     assert zipped.info.polarisations == ("VV", "VH") and zipped.info.ipf_version == pytest.approx(3.31)
     assert zipped.image_info("VH") == folder.image_info("VH")

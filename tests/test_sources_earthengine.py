@@ -15,7 +15,7 @@ from rasterio.io import MemoryFile
 from recorded_http import RecordedEarthEngine, json_reply
 
 from sar2ndvi.grid import AreaGrid
-from sar2ndvi.optical import sentinel2_ndvi
+from sar2ndvi.ndvi import sentinel2_ndvi
 from sar2ndvi.runlog import configure
 from sar2ndvi.sources.credentials import MissingCredentialsError
 from sar2ndvi.sources.earthengine import fetch_sentinel2, initialize, search_sentinel2

@@ -318,7 +318,7 @@ def test_a_folder_file_named_as_covering_but_holding_other_vectors_is_refused(or
 def test_the_annotation_orbit_is_the_default_and_local_orbits_need_their_folder(repo):
     from snakemake.utils import validate
 
-    schema = str(repo / "config" / "schema.yaml")
+    schema = str(repo / "src" / "sar2ndvi" / "config.schema.yaml")
     areas = yaml.safe_load((repo / "config" / "config.yaml").read_text())["areas"]
     config = {"areas": areas}
     validate(config, schema)

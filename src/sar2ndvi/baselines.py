@@ -3,6 +3,9 @@
 - :func:`fit_rvi_regression`: per-pixel linear regression NDVI = a · RVI + b, RVI = 4 VH / (VV + VH)
   in linear power (the simplest radar vegetation index model), fitted by least squares on the farm
   pixels of the training samples.
+- :func:`training_mean` and :func:`same_date_means`: trivial baselines, one NDVI value for every
+  pixel: the mean of the training targets, and the training area's mean on the same date (an
+  oracle on the date's mean level).
 - :class:`FieldForest`: a random forest on per-field statistics of the SAR channels, predicting each
   field's mean NDVI (Pelta et al., 2022, the source of the index set of Kimura et al.). Every farm
   pixel of a field gets its field's prediction. scikit-learn's ``RandomForestRegressor`` does the
@@ -15,12 +18,28 @@ samples' grid.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.ensemble import RandomForestRegressor
 
 from sar2ndvi.regression import LinearFit, fit_linear
+
+
+def training_mean(y: np.ndarray, mask: np.ndarray) -> float:
+    """The mean NDVI of the training targets' farm pixels."""
+    return float(np.nanmean(y[mask > 0]))
+
+
+def same_date_means(
+    y: np.ndarray, mask: np.ndarray, pair_index: np.ndarray, ndvi_dates: Sequence[str]
+) -> dict[str, float]:
+    """The training targets' mean NDVI per date (``ndvi_dates[pair_index[k]]`` is sample k's date)."""
+    values: dict[str, list[np.ndarray]] = {}
+    for k, pair in enumerate(pair_index):
+        values.setdefault(ndvi_dates[pair], []).append(y[k][mask[k] > 0])
+    return {date: float(np.concatenate(v).mean()) for date, v in values.items()}
 
 
 def fit_rvi_regression(rvi: np.ndarray, ndvi: np.ndarray, mask: np.ndarray) -> LinearFit:

@@ -1,9 +1,11 @@
 """The ``sar2ndvi`` command: steps of the workflow usable on their own.
 
 - ``sar2ndvi sigma0 PRODUCT --bbox W S E N --dem DEM.tif --out OUT.tif``: calibrated, noise-removed,
-  terrain-corrected σ0 (VV, VH; linear power) of a GRD product on a snapped grid, as the workflow's
-  σ0 step computes it. ``--window ROW COL ROWS COLS`` instead writes calibrated σ0 of a radar-geometry
-  window without geocoding (for checks).
+  terrain-corrected σ0 (VV, VH; linear power) of a GRD product on a snapped grid, made by the
+  workflow's σ0 step itself (:func:`sar2ndvi.steps.sentinel1.write_sigma0`), with the workflow's
+  defaults; ``--grid`` and ``--heights`` take a workflow's own grid and heights, and then give the
+  very bytes of its ``results/s1/sigma0/<scene>.tif``. ``--window ROW COL ROWS COLS`` instead writes
+  calibrated σ0 of a radar-geometry window without geocoding (for checks).
 - ``sar2ndvi demo --config config/config.yaml --out DIR``: write the offline demo archive.
 """
 
@@ -23,78 +25,91 @@ from rasterio.errors import RasterioError
 def _sigma0(args: argparse.Namespace) -> int:
     from rasterio.warp import Resampling
 
-    from sar2ndvi.grid import grid_from_lonlat_box
-    from sar2ndvi.io import atomic_path, write_raster
-    from sar2ndvi.optical import warp_bands
-    from sar2ndvi.sentinel1.calibration import sigma0_window
-    from sar2ndvi.sentinel1.geocode import geocode_sigma0
-    from sar2ndvi.sentinel1.orbit_file import read_orbit_file
-    from sar2ndvi.sentinel1.safe import SafeProduct
+    from sar2ndvi.grid import AreaGrid, grid_from_lonlat_box
+    from sar2ndvi.io import read_raster, warp_bands
+    from sar2ndvi.settings import sigma0_settings
+    from sar2ndvi.steps.sentinel1 import write_sigma0
 
-    pols = tuple(args.polarisations)
+    settings = _sigma0_settings(args)
     if args.window:
-        bands = np.stack(
-            [sigma0_window(args.product, pol, tuple(args.window), not args.keep_noise, args.negative) for pol in pols]
-        )
-        with (
-            atomic_path(args.out, suffix=".tif") as tmp,
-            rasterio.open(
-                tmp,
-                "w",
-                driver="GTiff",
-                count=len(pols),
-                height=bands.shape[1],
-                width=bands.shape[2],
-                dtype="float32",
-                nodata=np.nan,
-                compress="deflate",
-            ) as dst,
-        ):
-            dst.write(bands)
-            for band, pol in enumerate(pols, start=1):
-                dst.set_band_description(band, f"sigma0_{pol} (linear, radar geometry)")
-        return 0
-    if not args.bbox:
-        raise SystemExit("give --bbox W S E N (degrees) for geocoded output, or --window for radar geometry")
-    grid = grid_from_lonlat_box("area", *args.bbox, crs=args.crs, resolution=args.resolution)
-    if args.dem:
+        return _radar_window(args, settings)
+    if args.grid:
+        grid = AreaGrid.read(args.grid)
+    elif args.bbox:
+        grid = grid_from_lonlat_box("area", *args.bbox, crs=args.crs, resolution=args.resolution)
+    else:
+        raise SystemExit("give --bbox W S E N (degrees) or --grid GRID.json for geocoded output, or --window")
+    if args.heights:
+        heights = read_raster(args.heights, grid)[0]
+    elif args.dem:
         heights = warp_bands(args.dem, [1], grid, Resampling.bilinear)[0] + args.geoid_undulation
     else:
         heights = np.zeros(grid.shape)
-    product = SafeProduct(args.product)
-    orbit = None
-    if args.orbit_file:
-        info = product.info
-        orbit = read_orbit_file(args.orbit_file, info.start_time, info.stop_time)
-    result = geocode_sigma0(
-        product,
+    write_sigma0(
+        args.product,
         grid,
         heights,
-        pols,
-        args.oversample,
-        not args.keep_noise,
-        args.negative,
-        terrain_correction=args.dem is not None,
-        orbit=orbit,
-        speckle_filter=args.speckle_filter,
-        speckle_window=args.speckle_window,
-        radiometry=args.radiometry,
-        threads=args.threads,
-        border_noise="never" if args.keep_border_noise else "auto",
-    )
-    if result.metadata["radar_window"] is None or result.valid_fraction == 0:
-        west, south, east, north = args.bbox
-        raise ValueError(
-            f"{args.product}: the product does not cover --bbox {west} {south} {east} {north}; give a box "
-            "inside its footprint (see its manifest.safe) or another product"
-        )
-    write_raster(
         args.out,
-        result.sigma0,
-        grid,
-        [f"sigma0_{p} (linear)" for p in pols],
-        {k: str(v) for k, v in result.metadata.items()},
+        sigma0_settings(settings),
+        orbit_file=args.orbit_file,
+        threads=args.threads,
+        terrain_correction=bool(args.dem or args.heights),
+        require_coverage=True,
+        area_label=f"--bbox {' '.join(str(v) for v in args.bbox)}" if args.bbox else f"--grid {args.grid}",
     )
+    return 0
+
+
+def _sigma0_settings(args: argparse.Namespace) -> dict:
+    """The ``sentinel1`` settings of the command: the schema's defaults, changed by the flags."""
+    from sar2ndvi.settings import defaults
+
+    settings = defaults("sentinel1")
+    flags = {
+        "polarisations": args.polarisations,
+        "oversample": args.oversample,
+        "negative": args.negative,
+        "speckle_filter": args.speckle_filter,
+        "speckle_window": args.speckle_window,
+        "radiometry": args.radiometry,
+    }
+    settings.update({key: value for key, value in flags.items() if value is not None})
+    if args.keep_noise:
+        settings["noise_removal"] = False
+    if args.keep_border_noise:
+        settings["border_noise"] = "never"
+    return settings
+
+
+def _radar_window(args: argparse.Namespace, settings: dict) -> int:
+    """Calibrated σ0 of a radar-geometry window, without geocoding (for checks)."""
+    from sar2ndvi.io import atomic_path
+    from sar2ndvi.sentinel1.calibration import sigma0_window
+
+    pols = tuple(settings["polarisations"])
+    bands = np.stack(
+        [
+            sigma0_window(args.product, pol, tuple(args.window), settings["noise_removal"], settings["negative"])
+            for pol in pols
+        ]
+    )
+    with (
+        atomic_path(args.out, suffix=".tif") as tmp,
+        rasterio.open(
+            tmp,
+            "w",
+            driver="GTiff",
+            count=len(pols),
+            height=bands.shape[1],
+            width=bands.shape[2],
+            dtype="float32",
+            nodata=np.nan,
+            compress="deflate",
+        ) as dst,
+    ):
+        dst.write(bands)
+        for band, pol in enumerate(pols, start=1):
+            dst.set_band_description(band, f"sigma0_{pol} (linear, radar geometry)")
     return 0
 
 
@@ -105,26 +120,42 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sar2ndvi.settings import choices, defaults
+
     parser = argparse.ArgumentParser(prog="sar2ndvi", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("sigma0", help="σ0 of a Sentinel-1 IW GRD product")
+    s = sub.add_parser("sigma0", help="σ0 of a Sentinel-1 IW GRD product (the workflow's σ0 step)")
     s.add_argument("product", type=Path, help="GRD .zip or .SAFE folder")
     s.add_argument("--out", type=Path, required=True)
-    s.add_argument("--bbox", type=float, nargs=4, metavar=("W", "S", "E", "N"), help="area, degrees")
-    s.add_argument("--crs", default="EPSG:32654")
-    s.add_argument("--resolution", type=float, default=10.0, help="metres")
-    s.add_argument("--dem", type=Path, help="DEM GeoTIFF of orthometric heights (none: no terrain correction)")
-    s.add_argument("--geoid-undulation", type=float, default=39.5, help="geoid above ellipsoid, metres")
-    s.add_argument(
+    where = s.add_mutually_exclusive_group()
+    where.add_argument("--bbox", type=float, nargs=4, metavar=("W", "S", "E", "N"), help="area, degrees")
+    where.add_argument("--grid", type=Path, help="an area grid JSON of the workflow (results/grid/<area>.json)")
+    where.add_argument(
         "--window",
         type=int,
         nargs=4,
         metavar=("ROW", "COL", "ROWS", "COLS"),
         help="radar-geometry window instead of a geocoded area",
     )
-    s.add_argument("--polarisations", nargs="+", default=["VV", "VH"])
-    s.add_argument("--oversample", type=int, default=2)
-    s.add_argument("--negative", choices=["clip", "nan", "keep"], default="clip")
+    s.add_argument("--crs", default=defaults("study")["crs"], help="of the --bbox grid")
+    s.add_argument(
+        "--resolution", type=float, default=defaults("study")["resolution"], help="of the --bbox grid, metres"
+    )
+    terrain = s.add_mutually_exclusive_group()
+    terrain.add_argument("--dem", type=Path, help="DEM GeoTIFF of orthometric heights (none: no terrain correction)")
+    terrain.add_argument(
+        "--heights", type=Path, help="heights above the ellipsoid on --grid (the workflow's results/dem/heights.tif)"
+    )
+    s.add_argument(
+        "--geoid-undulation",
+        type=float,
+        default=defaults("sentinel1")["geoid_undulation_m"],
+        help="geoid above ellipsoid, metres (with --dem)",
+    )
+    # None: the configuration schema's default (sar2ndvi.settings), the workflow's own
+    s.add_argument("--polarisations", nargs="+")
+    s.add_argument("--oversample", type=int)
+    s.add_argument("--negative", choices=choices("sentinel1", "negative"))
     s.add_argument("--keep-noise", action="store_true", help="do not subtract thermal noise")
     s.add_argument(
         "--keep-border-noise",
@@ -132,9 +163,9 @@ def main(argv: list[str] | None = None) -> int:
         help="do not mask GRD border noise (masked by default in products of IPF < 2.90)",
     )
     s.add_argument("--orbit-file", type=Path, help="ESA POEORB/RESORB .EOF file instead of the annotation orbit")
-    s.add_argument("--speckle-filter", choices=["none", "lee"], default="none")
-    s.add_argument("--radiometry", choices=["sigma0", "gamma0_flat"], default="sigma0", help="gamma0_flat: γ0_T")
-    s.add_argument("--speckle-window", type=int, default=5, help="Lee filter window, pixels (odd)")
+    s.add_argument("--speckle-filter", choices=choices("sentinel1", "speckle_filter"))
+    s.add_argument("--radiometry", choices=choices("sentinel1", "radiometry"), help="gamma0_flat: γ0_T")
+    s.add_argument("--speckle-window", type=int, help="Lee filter window, pixels (odd)")
     s.add_argument("--threads", type=int, default=1, help="threads for geocoding (the result does not depend on it)")
     s.set_defaults(run=_sigma0)
     d = sub.add_parser("demo", help="write the offline demo archive")

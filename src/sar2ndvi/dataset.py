@@ -21,6 +21,19 @@ from sar2ndvi.grid import AreaGrid
 from sar2ndvi.io import read_raster
 
 
+def static_layers(heights: np.ndarray, farm: np.ndarray) -> np.ndarray:
+    """The model inputs after the SAR channels, in ``DATASET_CHANNELS`` order: height (m), farm parcel (0/1).
+
+    Args:
+        heights: m above the WGS 84 ellipsoid, (rows, cols).
+        farm: True on farm parcels, the same shape.
+
+    Returns:
+        (2, rows, cols) float32.
+    """
+    return np.stack([np.asarray(heights, np.float32), np.asarray(farm, bool).astype(np.float32)])
+
+
 def tile_origins(length: int, tile: int, stride: int) -> list[int]:
     """Start offsets of tiles of size ``tile`` every ``stride`` pixels, the last one flush with the end."""
     if length <= tile:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -19,6 +20,8 @@ import rasterio
 import rasterio.shutil
 from affine import Affine
 from rasterio.enums import Resampling
+from rasterio.warp import reproject, transform_bounds
+from rasterio.windows import Window, from_bounds
 
 from sar2ndvi.grid import AreaGrid
 
@@ -211,12 +214,66 @@ def band_descriptions(path: str | Path) -> list[str]:
         return [d or "" for d in src.descriptions]
 
 
+def warp_bands(
+    path: str | Path, bands: list[int], grid: AreaGrid, resampling: Resampling, use_nodata: bool = True
+) -> np.ndarray:
+    """Bands of a raster resampled onto ``grid`` with GDAL; float32, NaN where nodata or outside.
+
+    ``use_nodata=False`` ignores the file's nodata value (GeoTIFF has one for all bands, and for
+    a band such as cloud probability that value can be a valid reading).
+
+    Raises:
+        ValueError: naming the file if it has no CRS or fewer bands than asked for.
+    """
+    with rasterio.open(path) as src:
+        if src.crs is None:
+            raise ValueError(f"{path}: raster has no CRS; it cannot be placed on grid {grid.name!r}")
+        if max(bands) > src.count:
+            raise ValueError(f"{path}: has {src.count} bands, band {max(bands)} was asked for")
+        # Read only the part of the scene under the grid (plus a margin for the resampling kernel).
+        left, bottom, right, top = transform_bounds(grid.crs, src.crs, *grid.bounds, densify_pts=21)
+        exact = from_bounds(left, bottom, right, top, src.transform)
+        col0, row0 = math.floor(exact.col_off) - 2, math.floor(exact.row_off) - 2
+        window = Window(col0, row0, math.ceil(exact.width) + 5, math.ceil(exact.height) + 5)
+        window = window.intersection(Window(0, 0, src.width, src.height)) if _overlaps(window, src) else None
+        out = np.full((len(bands), *grid.shape), np.nan, dtype=np.float32)
+        if window is None:
+            return out
+        data = src.read(bands, window=window).astype(np.float32)
+        nodata = src.nodata if use_nodata else None
+        if nodata is not None:
+            data[data == nodata] = np.nan
+        for i in range(len(bands)):
+            reproject(
+                source=data[i],
+                destination=out[i],
+                src_transform=src.window_transform(window),
+                src_crs=src.crs,
+                src_nodata=np.nan,
+                dst_nodata=np.nan,
+                dst_transform=grid.transform,
+                dst_crs=grid.crs,
+                resampling=resampling,
+            )
+    return out
+
+
+def _overlaps(window: Window, src) -> bool:
+    return (
+        window.col_off < src.width
+        and window.row_off < src.height
+        and window.col_off + window.width > 0
+        and window.row_off + window.height > 0
+    )
+
+
 __all__ = [
     "Resampling",
     "atomic_path",
     "band_descriptions",
     "clean_tags",
     "read_raster",
+    "warp_bands",
     "write_json",
     "write_raster",
     "write_text_if_changed",

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from sar2ndvi.optical import nearest_date
+from sar2ndvi.ndvi import nearest_date
 
 
 def to_date(key: str) -> date:

@@ -7,10 +7,14 @@ by both sensors within a few days of each other, on the same 10 m grid.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from pathlib import Path
 
 import numpy as np
+
+from sar2ndvi.grid import AreaGrid
 
 #: NDVI range over which two calibrations are compared
 NDVI_RANGE = (-1.0, 1.0)
@@ -89,3 +93,56 @@ def adopt_calibration(
     if in_use is not None and target_shift(fresh, in_use) <= tolerance:
         return {"slope": float(in_use["slope"]), "intercept": float(in_use["intercept"])}
     return {"slope": float(fresh["slope"]), "intercept": float(fresh["intercept"])}
+
+
+def ndvi_day(path: str | Path) -> date:
+    """The date of an NDVI raster named ``YYYYMMDD….tif``."""
+    return datetime.strptime(Path(path).name[:8], "%Y%m%d").date()
+
+
+@dataclass(frozen=True)
+class PixelPairs:
+    """Pixels seen by a source and a reference sensor within a few days: the regression's data."""
+
+    source: np.ndarray  # NDVI of the sensor being mapped (Sentinel-2), float32
+    reference: np.ndarray  # NDVI of the sensor mapped onto (Planet), float32
+    date_pairs: list[dict]  # one record per pair of dates used: their ISO dates and pixel count
+
+
+def pair_pixels(
+    reference_paths: Sequence[str | Path],
+    source_paths: Sequence[str | Path],
+    farm: np.ndarray,
+    grid: AreaGrid,
+    max_days: int,
+    names: tuple[str, str] = ("planet", "sentinel2"),
+) -> PixelPairs:
+    """Farm pixels that each reference date shares with the nearest source date within ± ``max_days``.
+
+    Raises:
+        ValueError: when no reference date has a source date in reach with common farm pixels.
+    """
+    from sar2ndvi.io import read_raster
+    from sar2ndvi.ndvi import nearest_date
+
+    source_by_day = {ndvi_day(p): p for p in source_paths}
+    xs, ys, used = [], [], []
+    for reference_path in reference_paths:
+        match = nearest_date(ndvi_day(reference_path), list(source_by_day), max_days)
+        if match is None:
+            continue
+        reference = read_raster(reference_path, grid)[0]
+        source = read_raster(source_by_day[match], grid)[0]
+        ok = farm & np.isfinite(reference) & np.isfinite(source)
+        if ok.any():
+            xs.append(source[ok])
+            ys.append(reference[ok])
+            used.append(
+                {names[0]: ndvi_day(reference_path).isoformat(), names[1]: match.isoformat(), "pixels": int(ok.sum())}
+            )
+    if not xs:
+        raise ValueError(
+            f"no Planet date has a Sentinel-2 date within ±{max_days} days with common farm pixels; "
+            "widen pairing.max_days"
+        )
+    return PixelPairs(np.concatenate(xs), np.concatenate(ys), used)

@@ -7,6 +7,7 @@ from snakemake.logging import logger
 
 from sar2ndvi.regression import adopt_calibration
 from sar2ndvi.runstate import JobJournal, claim_directory, clear_stale_locks
+from sar2ndvi.settings import sigma0_settings as sigma0_settings_of
 from sar2ndvi.sources.orbits import local_orbit_name
 from sar2ndvi.sources.sentinel1 import keep_relative_orbits
 from sar2ndvi.variants import ABLATION_TABLE, VARIANT_PATTERN, ModelVariant
@@ -63,6 +64,11 @@ if workflow.is_main_process and claim_directory():
     logging.getLogger("snakemake.logging").addHandler(JOURNAL)
 
 
+def output_of(pattern, **wildcards):
+    """A rule's output pattern (``rules.<rule>.output.<name>``) with its wildcards filled in."""
+    return expand(pattern, **wildcards)[0]
+
+
 def study_box():
     """(west, south, east, north) of the study (pre-training) area, degrees."""
     box = config["areas"][STUDY_AREA]
@@ -97,29 +103,16 @@ def dem_source():
 
 
 def sigma0_settings():
-    """The sentinel1 settings a σ0 raster depends on (a setting that has no effect is left out)."""
-    s1 = config["sentinel1"]
-    # the orbit is an input file (sigma0_orbit), so a moved folder of identical files reruns nothing
-    keys = ["polarisations", "noise_removal", "negative", "oversample", "radiometry", "speckle_filter"]
-    if s1["negative"] == "clip":
-        keys.append("negative_floor")
-    if s1["speckle_filter"] != "none":
-        keys.append("speckle_window")
-    if s1["radiometry"] == "gamma0_flat":
-        keys.append("min_illuminated_area")
-    if s1["layers"]:
-        keys.append("layers")
-    keys.append("border_noise")
-    if s1["border_noise"] != "never":
-        keys += ["border_noise_limit", "border_noise_threshold"]
-    return {key: s1[key] for key in keys}
+    """The sentinel1 settings a σ0 raster depends on (the orbit is an input file, sigma0_orbit, so a
+    moved folder of identical files reruns nothing)."""
+    return sigma0_settings_of(config["sentinel1"])
 
 
 def sigma0_orbit(wildcards):
     """The scene's orbit file for the σ0 step; none when it uses the annotation's orbit (sources.orbits)."""
     if config["sources"]["orbits"] == "annotation":
         return []
-    return f"results/s1/orbits/{wildcards.scene}.EOF"
+    return output_of(rules.s1_orbit.output[0], scene=wildcards.scene)
 
 
 def orbit_origin(wildcards):
@@ -202,8 +195,8 @@ def optical_dates(name):
 
 
 def ndvi_path(name, date):
-    folder = {"sentinel2": "results/s2/ndvi", "planet": "results/planet/ndvi"}[name]
-    return f"{folder}/{date}.tif"
+    producer = {"sentinel2": rules.s2_ndvi, "planet": rules.planet_ndvi}[name]
+    return output_of(producer.output[0], date=date)
 
 
 def optical_scenes(name, column):
@@ -232,7 +225,7 @@ def stage_tables(wildcards):
 
 
 def dataset_indexes(wildcards):
-    return [f"results/s1/indexes/{s}.tif" for s in stage_pairs(wildcards.stage)["scene"]]
+    return [output_of(rules.sar_indexes.output[0], scene=s) for s in stage_pairs(wildcards.stage)["scene"]]
 
 
 def dataset_targets(wildcards):
@@ -265,7 +258,7 @@ def pretraining_calibration(wildcards):
 
 
 def predict_indexes(wildcards):
-    return [f"results/s1/indexes/{s}.tif" for s in s1_scenes()]
+    return [output_of(rules.sar_indexes.output[0], scene=s) for s in s1_scenes()]
 
 
 def predicted_scenes(wildcards):
@@ -294,16 +287,18 @@ def training_settings(wildcards):
 
 
 def training_data(wildcards):
-    return "results/dataset/pretrain.npz" if wildcards.stage == "pretrain" else "results/dataset/finetune.npz"
+    return output_of(rules.dataset.output.data, stage="pretrain" if wildcards.stage == "pretrain" else "finetune")
 
 
 def validation_data(wildcards):
     # Pre-training runs a fixed schedule; the validation area's Planet dates are fine-tuning's business.
-    return [] if wildcards.stage == "pretrain" else ["results/dataset/validation.npz"]
+    return [] if wildcards.stage == "pretrain" else [output_of(rules.dataset.output.data, stage="validation")]
 
 
 def pretrained_model(wildcards):
-    return [f"results/models/{wildcards.variant}/pretrain.pt"] if wildcards.stage == "finetune" else []
+    if wildcards.stage != "finetune":
+        return []
+    return [output_of(rules.train.output.model, variant=wildcards.variant, stage="pretrain")]
 
 
 def ablation_rows():

@@ -3,10 +3,10 @@ rule dataset:
         tables=stage_tables,
         indexes=dataset_indexes,
         targets=dataset_targets,
-        mask=f"results/farms/{STUDY_AREA}_mask.tif",
-        dem=HEIGHTS,
+        mask=output_of(rules.farm_mask.output[0], area=STUDY_AREA),
+        dem=rules.dem.output[0],
         study_grid=STUDY_GRID,
-        grid=lambda wildcards: GRID.format(area=STAGE_AREA[wildcards.stage]),
+        grid=lambda wildcards: output_of(rules.area_grid.output[0], area=STAGE_AREA[wildcards.stage]),
         regression=pretrain_only(ancient(REGRESSION_FIT)),
         excluded_grids=pretrain_only(GRID.format(area="validation"), GRID.format(area="test")),
     output:

@@ -1,10 +1,10 @@
 rule evaluate:
     input:
-        prediction="results/ndvi_test.tif",
-        test="results/dataset/test.npz",
-        test_pairs="results/dataset/test_pairs.csv",
-        finetune="results/dataset/finetune.npz",
-        finetune_pairs="results/dataset/finetune_pairs.csv",
+        prediction=output_of(rules.predict.output[0], area="test"),
+        test=output_of(rules.dataset.output.data, stage="test"),
+        test_pairs=output_of(rules.dataset.output.pairs, stage="test"),
+        finetune=output_of(rules.dataset.output.data, stage="finetune"),
+        finetune_pairs=output_of(rules.dataset.output.pairs, stage="finetune"),
     output:
         "results/metrics.json",
     log:

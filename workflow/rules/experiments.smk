@@ -3,8 +3,8 @@
 
 rule score:
     input:
-        model="results/models/{variant}/{stage}.pt",
-        data="results/dataset/{split}.npz",
+        model=rules.train.output.model,
+        data=output_of(rules.dataset.output.data, stage="{split}"),
     output:
         "results/scores/{variant}/{stage}_{tta}_{split}.json",
     wildcard_constraints:
@@ -46,9 +46,9 @@ rule ablation:
 
 rule baseline_rvi:
     input:
-        train="results/dataset/finetune.npz",
-        validation="results/dataset/validation.npz",
-        test="results/dataset/test.npz",
+        train=output_of(rules.dataset.output.data, stage="finetune"),
+        validation=output_of(rules.dataset.output.data, stage="validation"),
+        test=output_of(rules.dataset.output.data, stage="test"),
     output:
         "results/baselines/rvi_linear.json",
     log:
@@ -63,14 +63,14 @@ rule baseline_rvi:
 
 rule baseline_field_forest:
     input:
-        train="results/dataset/finetune.npz",
-        validation="results/dataset/validation.npz",
-        test="results/dataset/test.npz",
-        parcels=f"results/farms/{STUDY_AREA}_mask.tif",
+        train=output_of(rules.dataset.output.data, stage="finetune"),
+        validation=output_of(rules.dataset.output.data, stage="validation"),
+        test=output_of(rules.dataset.output.data, stage="test"),
+        parcels=output_of(rules.farm_mask.output[0], area=STUDY_AREA),
         study_grid=STUDY_GRID,
-        train_grid=GRID.format(area="train"),
-        validation_grid=GRID.format(area="validation"),
-        test_grid=GRID.format(area="test"),
+        train_grid=output_of(rules.area_grid.output[0], area="train"),
+        validation_grid=output_of(rules.area_grid.output[0], area="validation"),
+        test_grid=output_of(rules.area_grid.output[0], area="test"),
     output:
         "results/baselines/field_random_forest.json",
     params:
@@ -91,13 +91,13 @@ rule baseline_field_forest:
 rule baselines:
     input:
         **{
-            f"{key}_{split}": f"results/scores/{variant}/{stage}_{tta}_{split}.json"
+            f"{key}_{split}": output_of(rules.score.output[0], variant=variant, stage=stage, tta=tta, split=split)
             for key, (_, variant, stage, tta) in BASELINE_MODELS.items()
             for split in ("validation", "test")
         },
-        rvi="results/baselines/rvi_linear.json",
-        forest="results/baselines/field_random_forest.json",
-        metrics="results/metrics.json",
+        rvi=rules.baseline_rvi.output[0],
+        forest=rules.baseline_field_forest.output[0],
+        metrics=rules.evaluate.output[0],
     output:
         "results/baselines.csv",
     params:

@@ -4,9 +4,7 @@ rule farm_parcels:
     output:
         "results/farms/parcels.gpkg",
     params:
-        source=lambda wildcards: (
-            f"{DEMO_STORE}/maff" if config["sources"]["farms"] == "demo" else config["local"].get("farms")
-        ),
+        source=lambda wildcards: source_folder("farms", "maff"),
         land_types=config["farms"]["land_types"],
         crs=config["study"]["crs"],
     log:
@@ -21,7 +19,7 @@ rule farm_parcels:
 
 rule farm_mask:
     input:
-        parcels="results/farms/parcels.gpkg",
+        parcels=rules.farm_parcels.output[0],
         grid=GRID,
     output:
         "results/farms/{area}_mask.tif",

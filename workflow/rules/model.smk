@@ -35,11 +35,11 @@ rule train:
 rule predict:
     input:
         scenes=ancient(S1_SCENES),
-        models=[f"results/models/{MAIN_VARIANT}/finetune.pt"],
+        models=[output_of(rules.train.output.model, variant=MAIN_VARIANT, stage="finetune")],
         indexes=predict_indexes,
-        dem=HEIGHTS,
-        mask="results/farms/{area}_mask.tif",
-        grid=GRID,
+        dem=rules.dem.output[0],
+        mask=rules.farm_mask.output[0],
+        grid=rules.area_grid.output[0],
         study_grid=STUDY_GRID,
     output:
         "results/ndvi_{area}.tif",
@@ -66,11 +66,11 @@ rule predict:
 rule predict_ensemble:
     input:
         scenes=ancient(S1_SCENES),
-        models=[f"results/models/{variant}/finetune.pt" for variant in ENSEMBLE_VARIANTS],
+        models=[output_of(rules.train.output.model, variant=v, stage="finetune") for v in ENSEMBLE_VARIANTS],
         indexes=predict_indexes,
-        dem=HEIGHTS,
-        mask="results/farms/{area}_mask.tif",
-        grid=GRID,
+        dem=rules.dem.output[0],
+        mask=rules.farm_mask.output[0],
+        grid=rules.area_grid.output[0],
         study_grid=STUDY_GRID,
     output:
         "results/ndvi_{area}_ensemble.tif",

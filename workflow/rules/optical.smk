@@ -117,7 +117,7 @@ checkpoint s2_planet_regression:
         tables=[ancient(OPTICAL_SCENES["sentinel2"]), ancient(OPTICAL_SCENES["planet"])],
         s2=regression_ndvi("sentinel2"),
         planet=regression_ndvi("planet"),
-        mask=f"results/farms/{STUDY_AREA}_mask.tif",
+        mask=output_of(rules.farm_mask.output[0], area=STUDY_AREA),
         grid=STUDY_GRID,
     output:
         fit=REGRESSION_FIT,

@@ -3,18 +3,18 @@
 
 rule report_figures:
     input:
-        grid="results/grid/test.json",
-        test="results/dataset/test.npz",
-        test_pairs="results/dataset/test_pairs.csv",
-        prediction="results/ndvi_test.tif",
-        ensemble="results/ndvi_test_ensemble.tif",
-        parcels="results/farms/test_mask.tif",
-        pretrain=f"results/models/{MAIN_VARIANT}/pretrain_history.csv",
-        finetune=f"results/models/{MAIN_VARIANT}/finetune_history.csv",
-        regression="results/regression/s2_to_planet.json",
-        regression_samples="results/regression/s2_to_planet_samples.csv",
-        ablation="results/ablation.csv",
-        baselines="results/baselines.csv",
+        grid=output_of(rules.area_grid.output[0], area="test"),
+        test=output_of(rules.dataset.output.data, stage="test"),
+        test_pairs=output_of(rules.dataset.output.pairs, stage="test"),
+        prediction=output_of(rules.predict.output[0], area="test"),
+        ensemble=output_of(rules.predict_ensemble.output[0], area="test"),
+        parcels=output_of(rules.farm_mask.output[0], area="test"),
+        pretrain=output_of(rules.train.output.history, variant=MAIN_VARIANT, stage="pretrain"),
+        finetune=output_of(rules.train.output.history, variant=MAIN_VARIANT, stage="finetune"),
+        regression=rules.s2_planet_regression.output.fit,
+        regression_samples=rules.s2_planet_regression.output.samples,
+        ablation=rules.ablation.output[0],
+        baselines=rules.baselines.output[0],
     output:
         maps=report(
             directory("results/report/ndvi_maps"),

@@ -2,7 +2,7 @@
 
 from sar2ndvi.model.augment import augment_batch, predict_with_tta
 from sar2ndvi.model.networks import PatchDiscriminator, Sen12tpUNet, UNetGenerator, build_generator
-from sar2ndvi.model.predict import load_bundle, load_model, predict
+from sar2ndvi.model.predict import load_bundle, predict
 from sar2ndvi.model.train import TrainConfig, fit_normalisation, save_bundle, train_model
 
 __all__ = [
@@ -14,7 +14,6 @@ __all__ = [
     "build_generator",
     "fit_normalisation",
     "load_bundle",
-    "load_model",
     "predict",
     "predict_with_tta",
     "save_bundle",

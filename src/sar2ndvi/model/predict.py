@@ -27,9 +27,6 @@ def load_bundle(path: str | Path) -> dict:
     return bundle
 
 
-load_model = load_bundle
-
-
 def generator_of(bundle: dict) -> nn.Module:
     """The bundle's generator with its weights, in eval mode, on the CPU."""
     cfg = bundle["config"]

@@ -236,10 +236,11 @@ def radar_window(
 
 @dataclass
 class GeocodedSigma0:
-    """σ0 on an area grid.
+    """Backscatter on an area grid: σ0, or terrain-flattened γ0 (``quantity``).
 
     Attributes:
-        sigma0: (polarisations, rows, cols) float32 linear power on the grid's CRS, NaN = no data.
+        sigma0: (polarisations, rows, cols) float32 linear power on the grid's CRS, NaN = no data;
+            σ0, or γ0 where ``quantity`` is "gamma0".
         polarisations: band names, e.g. ("VV", "VH").
         metadata: mission, pass, absolute and relative orbit, acquisition start/stop (UTC, ISO 8601),
             IPF version, processing options and the radar windows used.
@@ -251,6 +252,11 @@ class GeocodedSigma0:
     polarisations: tuple[str, ...]
     metadata: dict = field(default_factory=dict)
     layers: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def quantity(self) -> str:
+        """What ``sigma0`` holds: "sigma0", or "gamma0" (radiometry ``gamma0_flat``)."""
+        return "gamma0" if self.metadata.get("radiometry") == "gamma0_flat" else "sigma0"
 
     @property
     def valid_fraction(self) -> float:

@@ -176,9 +176,6 @@ class CoordinateConversion:
     grsr: np.ndarray
 
 
-RangeConversion = CoordinateConversion
-
-
 @dataclass(frozen=True)
 class Lut:
     """A LUT given as vectors at sparse image ``lines``, each with values at its own sparse ``pixels``."""
@@ -506,8 +503,6 @@ class SafeProduct:
             grsr=np.array([_floats(r.findtext("grsrCoefficients")) for r in records])[order],
         )
 
-    range_conversion = coordinate_conversion
-
     # -- calibration and noise ---------------------------------------------------------------------
 
     def calibration_vectors(self, pol: str) -> CalibrationVectors:
@@ -587,11 +582,6 @@ class SafeProduct:
         return (flag or "false").strip().lower() == "true"
 
 
-def open_product(path: str | Path) -> SafeProduct:
-    """Open a Sentinel-1 IW GRD product (``.zip`` or ``.SAFE`` folder); see :class:`SafeProduct`."""
-    return SafeProduct(path)
-
-
 __all__ = [
     "POLARISATIONS",
     "AzimuthNoiseBlock",
@@ -603,9 +593,7 @@ __all__ = [
     "NoiseLuts",
     "PolFileKind",
     "ProductInfo",
-    "RangeConversion",
     "SafeProduct",
-    "open_product",
     "pol_file_pattern",
     "relative_orbit",
 ]

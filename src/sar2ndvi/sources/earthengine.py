@@ -31,7 +31,7 @@ from sar2ndvi.grid import AreaGrid
 from sar2ndvi.io import write_raster
 from sar2ndvi.sources.credentials import MissingCredentialsError
 from sar2ndvi.sources.errors import EmptySearchError
-from sar2ndvi.sources.optical import OPTICAL_COLUMNS
+from sar2ndvi.sources.optical_folders import OPTICAL_COLUMNS
 
 log = logging.getLogger(__name__)
 

@@ -152,7 +152,7 @@ def search_folder(
     Raises:
         FileNotFoundError: if the folder does not exist.
     """
-    from sar2ndvi.sentinel1.safe import open_product
+    from sar2ndvi.sentinel1.safe import SafeProduct
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -160,7 +160,7 @@ def search_folder(
     rows, footprints = [], []
     for path in sorted([*folder.glob("S1*_IW_GRD*.zip"), *folder.glob("S1*_IW_GRD*.SAFE")]):
         fields = parse_granule(path.name)
-        product = open_product(path)
+        product = SafeProduct(path)
         info = product.info
         rows.append(
             {

@@ -7,7 +7,6 @@ NDVI = (NIR − red) / (NIR + red), float32 in [−1, 1], NaN where there is no 
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
-from rasterio.warp import Resampling, reproject, transform_bounds
-from rasterio.windows import Window, from_bounds
+from rasterio.warp import Resampling
 
 from sar2ndvi.grid import AreaGrid
+from sar2ndvi.io import warp_bands
 
 # Earth Engine S2 system:index, e.g. 20170605T012651_20170605T012653_T54SUE
 _S2_NAME = re.compile(r"^(?P<date>\d{8})T(?P<time>\d{6})_\d{8}T\d{6}_T\w{5}")
@@ -79,59 +78,6 @@ def ndvi_from_bands(red: np.ndarray, nir: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         ndvi = np.where(total > 0, (nir - red) / total, np.nan)
     return np.clip(ndvi, -1.0, 1.0).astype(np.float32)
-
-
-def warp_bands(
-    path: str | Path, bands: list[int], grid: AreaGrid, resampling: Resampling, use_nodata: bool = True
-) -> np.ndarray:
-    """Bands of a raster resampled onto ``grid`` with GDAL; float32, NaN where nodata or outside.
-
-    ``use_nodata=False`` ignores the file's nodata value (GeoTIFF has one for all bands, and for
-    a band such as cloud probability that value can be a valid reading).
-
-    Raises:
-        ValueError: naming the file if it has no CRS or fewer bands than asked for.
-    """
-    with rasterio.open(path) as src:
-        if src.crs is None:
-            raise ValueError(f"{path}: raster has no CRS; it cannot be placed on grid {grid.name!r}")
-        if max(bands) > src.count:
-            raise ValueError(f"{path}: has {src.count} bands, band {max(bands)} was asked for")
-        # Read only the part of the scene under the grid (plus a margin for the resampling kernel).
-        left, bottom, right, top = transform_bounds(grid.crs, src.crs, *grid.bounds, densify_pts=21)
-        exact = from_bounds(left, bottom, right, top, src.transform)
-        col0, row0 = math.floor(exact.col_off) - 2, math.floor(exact.row_off) - 2
-        window = Window(col0, row0, math.ceil(exact.width) + 5, math.ceil(exact.height) + 5)
-        window = window.intersection(Window(0, 0, src.width, src.height)) if _overlaps(window, src) else None
-        out = np.full((len(bands), *grid.shape), np.nan, dtype=np.float32)
-        if window is None:
-            return out
-        data = src.read(bands, window=window).astype(np.float32)
-        nodata = src.nodata if use_nodata else None
-        if nodata is not None:
-            data[data == nodata] = np.nan
-        for i in range(len(bands)):
-            reproject(
-                source=data[i],
-                destination=out[i],
-                src_transform=src.window_transform(window),
-                src_crs=src.crs,
-                src_nodata=np.nan,
-                dst_nodata=np.nan,
-                dst_transform=grid.transform,
-                dst_crs=grid.crs,
-                resampling=resampling,
-            )
-    return out
-
-
-def _overlaps(window: Window, src) -> bool:
-    return (
-        window.col_off < src.width
-        and window.row_off < src.height
-        and window.col_off + window.width > 0
-        and window.row_off + window.height > 0
-    )
 
 
 def sentinel2_ndvi(path: str | Path, grid: AreaGrid, cloud_probability_max: float) -> np.ndarray:

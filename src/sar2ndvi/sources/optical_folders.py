@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sar2ndvi.optical import parse_planet_name, parse_sentinel2_name
+from sar2ndvi.ndvi import parse_planet_name, parse_sentinel2_name
 
 OPTICAL_COLUMNS = ["date", "acquired", "id", "path", "mask_path"]
 

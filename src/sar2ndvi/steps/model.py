@@ -1,0 +1,199 @@
+"""Model steps: train one model of a variant, predict NDVI over an area, score a model on a split."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sar2ndvi.steps.job import as_paths
+
+log = logging.getLogger(__name__)
+
+
+def train(
+    variant_name: str,
+    stage: str,
+    train_data: str | Path,
+    out_model: str | Path,
+    out_history: str | Path,
+    settings: Mapping[str, Any],
+    validation_data: str | Path | Sequence[str] = (),
+    init: str | Path | Sequence[str] = (),
+    threads: int = 1,
+    device: str = "auto",
+) -> None:
+    """Train the ``stage`` model of a variant: pre-training, fine-tuning from ``init``, or fine-tuning from scratch.
+
+    Args:
+        settings: the ``model`` settings that the weights depend on (the schedules, the architecture).
+        validation_data: the validation samples that early stopping watches (not for pre-training).
+        init: the pre-trained model that fine-tuning starts from.
+        threads, device: where the weights are computed; they do not change them.
+    """
+    import pandas as pd
+
+    from sar2ndvi.model import TrainConfig, load_bundle, save_bundle, train_model
+    from sar2ndvi.variants import ModelVariant, channel_positions
+
+    variant = ModelVariant.parse(variant_name)
+    model = {**settings, "threads": threads, "device": device}
+
+    def load(path):
+        data = np.load(path)
+        keep = channel_positions(list(data["channel_names"]), variant.channels)
+        return {"x": data["x"][:, keep], "y": data["y"], "mask": data["mask"]}
+
+    samples = load(train_data)
+    validation_paths = as_paths(validation_data) if validation_data else []
+    validation = load(validation_paths[0]) if validation_paths else None
+    epochs = model["pretrain_epochs"] if stage == "pretrain" else model["finetune_epochs"]
+    # The paper trains a fixed schedule before fine-tuning and stops fine-tuning early on validation MSE.
+    cfg = TrainConfig.from_config(
+        {**model, "family": variant.family, "train_augmentation": variant.train_augmentation, "seed": variant.seed},
+        epochs=epochs,
+        early_stopping=stage != "pretrain",
+    )
+    cfg.steps_per_epoch = model["pretrain_steps_per_epoch" if stage == "pretrain" else "finetune_steps_per_epoch"]
+    init_paths = as_paths(init) if init else []
+    initial = load_bundle(init_paths[0]) if stage == "finetune" else None
+    log.info(
+        "%s %s: %d samples %s, %d validation images, up to %d epochs%s",
+        variant.name,
+        stage,
+        len(samples["x"]),
+        samples["x"].shape[1:],
+        len(validation["x"]) if validation else 0,
+        epochs,
+        ", initialised from the pre-trained model" if initial else "",
+    )
+    progress = logging.getLogger("train")
+
+    def report(record):
+        progress.info(
+            "%s %s epoch %d/%d: G %.4f, D %.4f, L1 %.4f, validation MSE %.5f (%.1f s)",
+            variant.name,
+            stage,
+            record["epoch"],
+            epochs,
+            record["loss_g"],
+            record["loss_d"],
+            record["l1"],
+            record.get("val_mse", float("nan")),
+            record["seconds"],
+        )
+
+    bundle = train_model(cfg, samples, validation, init=initial, report=report, channel_names=list(variant.channels))
+    bundle["stage"] = stage
+    bundle["variant"] = variant.name
+    save_bundle(bundle, out_model)
+    pd.DataFrame(bundle["history"]).to_csv(out_history, index=False)
+    log.info("%s %s model %s written", variant.name, stage, bundle["digest"])
+
+
+def predict(
+    models: Sequence[str],
+    indexes: Sequence[str],
+    scenes: Mapping[str, Sequence[Any]],
+    heights: str | Path,
+    mask: str | Path,
+    grid: str | Path,
+    study_grid: str | Path,
+    out: str | Path,
+    tta: bool,
+    ensemble: bool,
+    device: str = "auto",
+    threads: int = 1,
+) -> None:
+    """NDVI of every acquisition of ``scenes`` over the area of ``grid``: one model, or an ensemble's mean and spread.
+
+    Args:
+        indexes: index rasters on the study grid, one per scene, in the order of ``scenes``.
+        scenes: the acquisitions (columns ``scene`` and ``start``, UTC).
+        tta: test-time augmentation.
+        ensemble: write ``"<time> mean"`` and ``"<time> std"`` bands of the models, else one band per acquisition.
+    """
+    import pandas as pd
+
+    from sar2ndvi.dataset import static_layers
+    from sar2ndvi.grid import AreaGrid
+    from sar2ndvi.io import read_raster, write_raster
+    from sar2ndvi.model import load_bundle
+    from sar2ndvi.model import predict as run_model
+    from sar2ndvi.variants import DATASET_CHANNELS, channel_positions
+
+    study = AreaGrid.read(study_grid)
+    area = AreaGrid.read(grid)
+    row, col, rows, cols = study.window_of(area)
+    window = (slice(row, row + rows), slice(col, col + cols))
+    farm = read_raster(mask, area)[0] > 0
+    table = pd.DataFrame(dict(scenes))
+    static = static_layers(read_raster(heights, study)[0][window], farm)
+    x = np.stack(
+        [np.concatenate([read_raster(path, study)[(slice(None), *window)], static]) for path in as_paths(indexes)]
+    )
+    no_data = ~np.isfinite(x).all(axis=1)
+    members, digests = [], []
+    for path in as_paths(models):
+        bundle = load_bundle(path)
+        keep = channel_positions(DATASET_CHANNELS, bundle["channel_names"])
+        members.append(run_model(bundle, x[:, keep], tta=tta, device=device, threads=threads))
+        digests.append(bundle["digest"])
+    members = np.stack(members)
+    times = [pd.Timestamp(t).isoformat() for t in table["start"]]
+    if ensemble:
+        # mean and spread of the members, interleaved per acquisition: "<time> mean", "<time> std"
+        bands = np.stack([members.mean(axis=0), members.std(axis=0)], axis=1).reshape(-1, rows, cols)
+        names = [f"{t} {stat}" for t in times for stat in ("mean", "std")]
+        band_no_data = np.repeat(no_data, 2, axis=0)
+    else:
+        bands, names, band_no_data = members[0], times, no_data
+    bands[:, ~farm] = np.nan
+    bands[band_no_data] = np.nan
+    write_raster(
+        out,
+        bands,
+        area,
+        names,
+        {
+            "scenes": json.dumps(list(table["scene"])),
+            "models": json.dumps(digests),
+            "units": "NDVI",
+            "test_time_augmentation": str(tta),
+            "ensemble_members": str(len(digests)),
+            "area": area.name,
+        },
+        cog=True,
+    )
+    log.info("%s: %d acquisitions predicted with %d model(s) %s", area.name, len(table), len(digests), digests)
+
+
+def score(
+    model: str | Path,
+    data: str | Path,
+    out: str | Path,
+    variant: str,
+    stage: str,
+    split: str,
+    tta: bool,
+    device: str = "auto",
+    threads: int = 1,
+) -> None:
+    """Metrics of one trained model on the whole-area images of a split (validation or test), farm pixels."""
+    from sar2ndvi.io import write_json
+    from sar2ndvi.metrics import evaluate
+    from sar2ndvi.model import load_bundle
+    from sar2ndvi.model import predict as run_model
+    from sar2ndvi.variants import channel_positions
+
+    samples = np.load(data)
+    bundle = load_bundle(model)
+    keep = channel_positions(list(samples["channel_names"]), bundle["channel_names"])
+    prediction = run_model(bundle, samples["x"][:, keep], tta=tta, device=device, threads=threads)
+    metrics = evaluate(prediction, samples["y"][:, 0], samples["mask"][:, 0] > 0)
+    write_json(out, {"variant": variant, "stage": stage, "test_time_augmentation": tta, "split": split, **metrics})
+    log.info("%s %s (%s) on %s: MSE %.5f", variant, stage, "tta" if tta else "notta", split, metrics["mse"])
