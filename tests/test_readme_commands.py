@@ -98,7 +98,7 @@ def snakemake(command: str, workdir: Path, cwd: Path = REPO, dry_run: bool = Fal
 
 
 def quick_start(command, ctx):
-    """Set-up for real; the run of the full study (5½ minutes) as a dry run from an empty folder."""
+    """Set-up for real; the run of the full study (6½ minutes) as a dry run from an empty folder."""
     setup, run = command.split(" && ")
     shell(setup, REPO)
     plan = job_set(snakemake(run, ctx.empty(), dry_run=True))
