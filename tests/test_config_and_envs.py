@@ -99,3 +99,13 @@ def test_paper_config_is_the_papers_schedule_on_top_of_the_default(repo, config)
     assert checked["model"]["pretrain_steps_per_epoch"] is None, "an epoch is one pass over the tiles"
     assert checked["model"]["finetune_epochs"] > checked["model"]["early_stopping_patience"] > 0
     assert checked["areas"] == config["areas"] and checked["model"]["family"] == "pix2pix"
+
+
+def test_params_made_from_the_config_do_not_depend_on_the_order_of_its_keys():
+    from sar2ndvi.settings import canonical
+
+    written = {"west": 138.47, "south": 36.505, "east": 138.51, "north": 36.548, "tracks": [{"b": 1, "a": 2}]}
+    reordered = {"tracks": [{"a": 2, "b": 1}], "north": 36.548, "east": 138.51, "south": 36.505, "west": 138.47}
+    assert list(canonical(written)) == list(canonical(reordered)) == ["east", "north", "south", "tracks", "west"]
+    assert repr(canonical(written)) == repr(canonical(reordered))
+    assert canonical([3, 1, 2]) == [3, 1, 2], "lists keep their order"

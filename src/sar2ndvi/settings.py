@@ -33,6 +33,20 @@ def choices(section: str, key: str) -> list[Any]:
     return list(schema()["properties"][section]["properties"][key]["enum"])
 
 
+def canonical(value: Any) -> Any:
+    """``value`` with the keys of every mapping in it sorted (lists keep their order).
+
+    Snakemake compares a job's params with those of the run that made its output, and a mapping
+    compares in the order of its keys: the same config written with its keys in another order would
+    otherwise rerun every job whose params hold part of it.
+    """
+    if isinstance(value, Mapping):
+        return {key: canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, (list, tuple)):
+        return [canonical(item) for item in value]
+    return value
+
+
 def sigma0_settings(sentinel1: Mapping[str, Any]) -> dict[str, Any]:
     """The ``sentinel1`` settings that a σ0 raster depends on; a setting that has no effect is left out.
 

@@ -7,6 +7,7 @@ from snakemake.logging import logger
 
 from sar2ndvi.regression import adopt_calibration
 from sar2ndvi.runstate import JobJournal, claim_directory, clear_stale_locks
+from sar2ndvi.settings import canonical
 from sar2ndvi.settings import sigma0_settings as sigma0_settings_of
 from sar2ndvi.sources.orbits import local_orbit_name
 from sar2ndvi.sources.sentinel1 import keep_relative_orbits
@@ -67,6 +68,14 @@ if workflow.is_main_process and claim_directory():
 def output_of(pattern, **wildcards):
     """A rule's output pattern (``rules.<rule>.output.<name>``) with its wildcards filled in."""
     return expand(pattern, **wildcards)[0]
+
+
+def config_areas():
+    """The configured areas in a fixed order, whatever order the config lists them in (the demo world
+    is drawn area by area): the stages' areas first, then any other by name."""
+    stages = list(STAGE_AREA.values())
+    names = sorted(config["areas"], key=lambda name: (stages.index(name) if name in stages else len(stages), name))
+    return {name: canonical(config["areas"][name]) for name in names}
 
 
 def study_box():

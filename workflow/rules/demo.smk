@@ -2,7 +2,11 @@ rule demo_store:
     output:
         f"{DEMO_STORE}/STORE.json",
     params:
-        config=lambda wildcards: {k: config[k] for k in ("study", "areas", "demo")},
+        config=lambda wildcards: {
+            "study": canonical(config["study"]),
+            "areas": config_areas(),
+            "demo": canonical(config["demo"]),
+        },
     threads: 1
     log:
         "logs/demo_store.log",

@@ -74,7 +74,7 @@ rule baseline_field_forest:
     output:
         "results/baselines/field_random_forest.json",
     params:
-        settings=config["baselines"]["random_forest"],
+        settings=canonical(config["baselines"]["random_forest"]),
     threads: config["model"]["threads"]
     resources:
         mem_mb=4000,

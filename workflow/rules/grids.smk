@@ -2,10 +2,10 @@ rule area_grid:
     output:
         GRID,
     params:
-        box=lambda wildcards: config["areas"][wildcards.area],
+        box=lambda wildcards: canonical(config["areas"][wildcards.area]),
         crs=config["study"]["crs"],
         resolution=config["study"]["resolution"],
-        study_box=lambda wildcards: config["areas"][STUDY_AREA],
+        study_box=lambda wildcards: canonical(config["areas"][STUDY_AREA]),
     log:
         "logs/area_grid/{area}.log",
     benchmark:
