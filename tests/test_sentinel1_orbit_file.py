@@ -1,10 +1,8 @@
 """Precise orbit files (.EOF): read, chosen by mission and validity, and used in place of the annotation orbit."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-from lxml import etree
+from orbit_files import write_annotation_eof
 
 from sar2ndvi.sentinel1.geocode import radar_geometry
 from sar2ndvi.sentinel1.orbit_file import find_orbit_file, read_orbit_file
@@ -18,27 +16,9 @@ def product(real_data) -> SafeProduct:
     return SafeProduct(real_data / S1B)
 
 
-def _write_eof(path: Path, product: SafeProduct) -> Path:
-    """An Earth Explorer orbit file holding the annotation's own state vectors (ESA's layout)."""
-    root = etree.Element("Earth_Explorer_File")
-    header = etree.SubElement(etree.SubElement(root, "Earth_Explorer_Header"), "Fixed_Header")
-    etree.SubElement(header, "File_Name").text = path.stem
-    etree.SubElement(header, "Mission").text = "Sentinel-1B"
-    osvs = etree.SubElement(etree.SubElement(root, "Data_Block", type="xml"), "List_of_OSVs")
-    for vector in product.annotation("VV").findall("generalAnnotation/orbitList/orbit"):
-        osv = etree.SubElement(osvs, "OSV")
-        etree.SubElement(osv, "UTC").text = "UTC=" + vector.findtext("time")
-        for axis, tag in zip("xyz", ("X", "Y", "Z"), strict=True):
-            etree.SubElement(osv, tag, unit="m").text = vector.findtext(f"position/{axis}")
-            etree.SubElement(osv, "V" + tag, unit="m/s").text = vector.findtext(f"velocity/{axis}")
-    osvs.set("count", str(len(osvs)))
-    path.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
-    return path
-
-
 def test_orbit_file_vectors_geolocate_like_the_annotations(product, tmp_path):
     info = product.info
-    eof = _write_eof(
+    eof = write_annotation_eof(
         tmp_path / "S1B_OPER_AUX_POEORB_OPOD_20220112T111530_V20211222T225942_20211224T005942.EOF", product
     )
     orbit = read_orbit_file(eof, info.start_time, info.stop_time)
@@ -70,6 +50,6 @@ def test_no_covering_file_and_a_file_of_another_time_give_clear_errors(product, 
     info = product.info
     with pytest.raises(FileNotFoundError, match="no S1B POEORB/RESORB orbit file covers"):
         find_orbit_file(tmp_path, "S1B", info.start_time, info.stop_time)
-    eof = _write_eof(tmp_path / "orbit.EOF", product)
+    eof = write_annotation_eof(tmp_path / "orbit.EOF", product)
     with pytest.raises(ValueError, match=r"orbit\.EOF: only 0 state vectors"):
         read_orbit_file(eof, np.datetime64("2021-12-25T05:11:22"), np.datetime64("2021-12-25T05:11:47"))

@@ -17,6 +17,7 @@ import pytest
 import requests
 import yaml
 from lxml import etree
+from orbit_files import write_annotation_eof
 from recorded_http import RecordedTransport, Reply
 from workflow_cli import Job, job_set, jobs_of, run_snakemake, write_config
 
@@ -419,19 +420,6 @@ def test_a_local_orbit_is_copied_once_moving_its_folder_reruns_nothing_and_a_new
     assert job_set(plan) == {Job("s1_orbit", f"scene={DEMO_SCENE}")}
 
 
-def eof_of_annotation(path, product) -> None:
-    """An orbit file at ``path`` holding the state vectors of a product's own annotation."""
-    root = etree.Element("Earth_Explorer_File")
-    osvs = etree.SubElement(etree.SubElement(root, "Data_Block", type="xml"), "List_of_OSVs")
-    for vector in product.annotation("VV").findall("generalAnnotation/orbitList/orbit"):
-        osv = etree.SubElement(osvs, "OSV")
-        etree.SubElement(osv, "UTC").text = "UTC=" + vector.findtext("time")
-        for axis, tag in zip("xyz", ("X", "Y", "Z"), strict=True):
-            etree.SubElement(osv, tag, unit="m").text = vector.findtext(f"position/{axis}")
-            etree.SubElement(osv, "V" + tag, unit="m/s").text = vector.findtext(f"velocity/{axis}")
-    path.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
-
-
 @pytest.mark.slow
 def test_sigma0_geocodes_with_the_scenes_orbit_file(repo, tmp_path):
     """A demo scene's σ0 made with an orbit file of its annotation's vectors is its σ0 made with the annotation."""
@@ -454,7 +442,7 @@ def test_sigma0_geocodes_with_the_scenes_orbit_file(repo, tmp_path):
     folder.mkdir()
     day = pd.Timestamp(scene.split("_")[4][:8])
     validity = f"V{day - pd.Timedelta(days=1):%Y%m%d}T225942_{day + pd.Timedelta(days=1):%Y%m%d}T005942"
-    eof_of_annotation(
+    write_annotation_eof(
         folder / f"{scene[:3]}_OPER_AUX_POEORB_OPOD_20210301T000000_{validity}.EOF",
         SafeProduct(run / "resources/demo/sentinel1" / f"{scene}.zip"),
     )

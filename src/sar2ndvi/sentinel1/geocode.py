@@ -269,18 +269,7 @@ class GeocodedSigma0:
 
 def _upsample(values: np.ndarray, factor: int) -> np.ndarray:
     """Bilinear upsampling by ``factor`` with pixel centres aligned (edges held)."""
-    out = np.asarray(values, np.float64)
-    for axis in (0, 1):
-        count = out.shape[axis]
-        positions = np.clip((np.arange(count * factor) + 0.5) / factor - 0.5, 0.0, count - 1)
-        lower = np.minimum(positions.astype(int), max(count - 2, 0))
-        upper = np.minimum(lower + 1, count - 1)
-        weight = positions - lower
-        shape = (-1, 1) if axis == 0 else (1, -1)
-        out = np.take(out, lower, axis) * (1.0 - weight).reshape(shape) + np.take(out, upper, axis) * weight.reshape(
-            shape
-        )
-    return out
+    return _refine(np.pad(np.asarray(values, np.float64), 1, mode="edge"), factor)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import pandas as pd
 from shapely import wkt as shapely_wkt
 from shapely.geometry import box
 
-from sar2ndvi.sentinel1.layout import unpack_product
+from sar2ndvi.sentinel1.layout import product_name, unpack_product
 from sar2ndvi.sentinel1.safe import relative_orbit
 from sar2ndvi.sources.transfer import VerificationError, verify_file
 
@@ -164,7 +164,7 @@ def search_folder(
         info = product.info
         rows.append(
             {
-                "scene": path.name.removesuffix(".zip").removesuffix(".SAFE"),
+                "scene": product_name(path),
                 "start": fields["start"],
                 "stop": fields["stop"],
                 "platform": fields["platform"],

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,7 +104,6 @@ def current_job(namespace: Mapping[str, Any], description: str | None = None) ->
     """
     job = namespace.get("snakemake") or Job.from_argv(description=description)
     configure(job.log[0] if len(job.log) else None)
-    logging.getLogger(__name__).debug("job: %s", description)
     return job
 
 

@@ -49,7 +49,7 @@ def train(
         return {"x": data["x"][:, keep], "y": data["y"], "mask": data["mask"]}
 
     samples = load(train_data)
-    validation_paths = as_paths(validation_data) if validation_data else []
+    validation_paths = as_paths(validation_data)
     validation = load(validation_paths[0]) if validation_paths else None
     epochs = model["pretrain_epochs"] if stage == "pretrain" else model["finetune_epochs"]
     # The paper trains a fixed schedule before fine-tuning and stops fine-tuning early on validation MSE.
@@ -59,8 +59,7 @@ def train(
         early_stopping=stage != "pretrain",
     )
     cfg.steps_per_epoch = model["pretrain_steps_per_epoch" if stage == "pretrain" else "finetune_steps_per_epoch"]
-    init_paths = as_paths(init) if init else []
-    initial = load_bundle(init_paths[0]) if stage == "finetune" else None
+    initial = load_bundle(as_paths(init)[0]) if stage == "finetune" else None
     log.info(
         "%s %s: %d samples %s, %d validation images, up to %d epochs%s",
         variant.name,

@@ -190,6 +190,7 @@ def write_sigma0(
         ValueError: with ``require_coverage``, for a product that does not cover the grid.
     """
     from sar2ndvi.sentinel1.geocode import geocode_sigma0
+    from sar2ndvi.sentinel1.layout import product_name
     from sar2ndvi.sentinel1.orbit_file import read_orbit_file
     from sar2ndvi.sentinel1.safe import SafeProduct
     from sar2ndvi.sentinel1.terrain_geometry import LAYER_DESCRIPTIONS
@@ -234,18 +235,10 @@ def write_sigma0(
         np.concatenate([result.sigma0, *(layer[np.newaxis] for layer in result.layers.values())]),
         grid,
         [f"{result.quantity}_{pol} (linear)" for pol in polarisations] + [LAYER_DESCRIPTIONS[n] for n in result.layers],
-        {"scene": scene_name(product), **result.metadata},
+        {"scene": product_name(product), **result.metadata},
     )
-    log.info("%s: σ0 on %s, %.1f %% valid", scene_name(product), grid.name, 100 * result.valid_fraction)
+    log.info("%s: σ0 on %s, %.1f %% valid", product_name(product), grid.name, 100 * result.valid_fraction)
     return result.valid_fraction
-
-
-def scene_name(product: str | Path) -> str:
-    """The scene a product holds: its file or folder name without ``.zip`` or ``.SAFE``."""
-    name = Path(product).name
-    for suffix in (".zip", ".SAFE"):
-        name = name.removesuffix(suffix)
-    return name
 
 
 def indexes(sigma0_path: str | Path, grid: str | Path, out: str | Path, scene: str) -> None:
