@@ -25,7 +25,7 @@ import numpy as np
 import torch
 import yaml
 
-from sar2ndvi.model import TrainConfig, predict, train_model
+from sar2ndvi.model import Checkpoint, TrainConfig, predict, train_model
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -53,27 +53,26 @@ def training_throughput(model: dict, family: str, device: str, steps: int, image
     validation = synthetic(1, model["crop_size"], seed=1)
     cfg = TrainConfig.from_config({**model, "family": family, "device": device}, epochs=2, early_stopping=False)
     cfg.steps_per_epoch = steps
-    bundle = train_model(cfg, data, validation, report=lambda record: None)
-    return steps * cfg.batch_size / bundle["history"][-1]["seconds"]
+    trained = train_model(cfg, data, validation, report=lambda record: None)
+    return steps * cfg.batch_size / trained.history[-1]["seconds"]
 
 
 def inference_throughput(
     model: dict, device: str, side: int, tta: bool, images: int = 8, threads: int = 2
-) -> tuple[float, dict]:
+) -> tuple[float, Checkpoint]:
     """km² per second of predicting ``images`` acquisitions of a ``side`` × ``side`` area at 10 m (after a warm-up)."""
     cfg = TrainConfig.from_config({**model, "device": device}, epochs=1, early_stopping=False)
     cfg.steps_per_epoch = 1
-    bundle = train_model(cfg, synthetic(2, 64), synthetic(1, 64, seed=1), report=lambda record: None)
-    bundle["config"]["device"] = device
+    trained = train_model(cfg, synthetic(2, 64), synthetic(1, 64, seed=1), report=lambda record: None)
     area = synthetic(images, side)["x"]
-    predict(bundle, area[:, :, :64, :64], tta=tta, device=device, threads=threads)
+    predict(trained, area[:, :, :64, :64], tta=tta, device=device, threads=threads)
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     started = time.perf_counter()
-    predict(bundle, area, tta=tta, device=device, threads=threads)
+    predict(trained, area, tta=tta, device=device, threads=threads)
     if device.startswith("cuda"):
         torch.cuda.synchronize()
-    return images * side * side * 100 / 1e6 / (time.perf_counter() - started), bundle
+    return images * side * side * 100 / 1e6 / (time.perf_counter() - started), trained
 
 
 def main(argv: list[str] | None = None) -> int:

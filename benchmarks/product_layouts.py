@@ -7,7 +7,7 @@ deflated in the zip, and the COG product (``_COG.zip``, ZSTD COG measurements). 
 
 - the zip's size, the time :func:`sar2ndvi.sentinel1.layout.unpack_product` takes to unpack VV and
   VH (what the workflow's ``s1_download`` does once per scene), and the unpacked folder's size;
-- the time of the workflow's σ0 step (:func:`sar2ndvi.sentinel1.geocode.geocode_sigma0`, VV and VH,
+- the time of the workflow's σ0 step (:func:`sar2ndvi.sentinel1.geocode.geocode_backscatter`, VV and VH,
   oversample 2, onto the pre-training grid with the world's terrain) on the unpacked folder, and on
   the zip read in place for comparison; and whether its σ0 is identical to the zip's.
 
@@ -92,13 +92,15 @@ def demo_scene(workdir: Path, config: Path) -> tuple[dict[str, Path], object, np
 
 
 def measure_demo(workdir: Path, config: Path, repeat: int) -> list[dict]:
-    from sar2ndvi.sentinel1.geocode import geocode_sigma0
+    from sar2ndvi.sentinel1.geocode import geocode_backscatter
     from sar2ndvi.sentinel1.layout import product_name
 
     products, grid, heights = demo_scene(workdir, config)
 
     def sigma0_of(path: Path) -> Callable[[], np.ndarray]:
-        return lambda: geocode_sigma0(str(path), grid, heights, polarisations=("VV", "VH"), oversample=2).sigma0
+        return lambda: (
+            geocode_backscatter(str(path), grid, heights, polarisations=("VV", "VH"), oversample=2).backscatter
+        )
 
     rows, reference = [], None
     for layout, zipped in products.items():

@@ -2,7 +2,7 @@
 
 Measures, each in a fresh process with 2 threads, on the same product and area:
 
-(a) sar2ndvi's σ0 step (``geocode_sigma0``): reads only the radar window the area needs, calibrates
+(a) sar2ndvi's σ0 step (``geocode_backscatter``): reads only the radar window the area needs, calibrates
     and removes thermal noise there, and geocodes VV and VH onto a 10 m UTM grid with the DEM;
 (c) sarsen's own ``terrain_correction`` of VV and VH onto the DEM crop of the area, calibrating with
     xarray-sentinel inside it, under several of its settings (DEM chunks, measurement chunks,
@@ -276,14 +276,14 @@ import time, resource, json
 {peak}import numpy as np
 import rasterio
 from sar2ndvi.grid import AreaGrid
-from sar2ndvi.sentinel1.geocode import geocode_sigma0
+from sar2ndvi.sentinel1.geocode import geocode_backscatter
 started = time.perf_counter()
 grid = AreaGrid(**{grid!r})
 with rasterio.open("{heights}") as src:  # the area's heights, prepared once per area as the workflow does
     heights = src.read(1)
-result = geocode_sigma0("{product}", grid, heights, ("VV", "VH"), oversample=2, threads={threads})
+result = geocode_backscatter("{product}", grid, heights, ("VV", "VH"), oversample=2, threads={threads})
 seconds = time.perf_counter() - started
-np.save("{out}", result.sigma0)
+np.save("{out}", result.backscatter)
 print(json.dumps({{"seconds": seconds, "peak_mb": peak_mb(),
                   "window": result.metadata["radar_window"], "valid": result.valid_fraction}}))
 """

@@ -26,9 +26,10 @@ def test_default_config_is_the_papers_tsumagoi_study(repo, config):
     assert checked["areas"]["train"] == {"west": 138.499, "south": 36.524, "east": 138.506, "north": 36.530}
     assert checked["areas"]["validation"] == {"west": 138.472, "south": 36.508, "east": 138.483, "north": 36.515}
     assert checked["areas"]["test"] == {"west": 138.483, "south": 36.538, "east": 138.493, "north": 36.544}
-    orbits = checked["sources"].pop("orbits")
-    assert set(checked["sources"].values()) == {"demo"}
-    assert orbits == "annotation", "σ0 uses the product's own orbit unless told otherwise"
+    assert checked["sensors"] == {"reference": "planet", "pretraining": "sentinel2"}
+    used = ("sentinel1", "farms", "dem", *checked["sensors"].values())
+    assert {name: checked["sources"][name] for name in used} == dict.fromkeys(used, "demo")
+    assert checked["sources"]["orbits"] == "annotation", "σ0 uses the product's own orbit unless told otherwise"
 
 
 def test_pretraining_area_contains_the_others(config):

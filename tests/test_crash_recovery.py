@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from workflow_cli import FAKE_SECRETS, FINAL_TARGETS, copy_run, run_snakemake, snakemake_command
 
-from sar2ndvi.model import load_bundle
+from sar2ndvi.model import Checkpoint
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +33,7 @@ def digests(run: Path, pattern: str) -> dict[str, str]:
 def weights(run: Path) -> dict[str, str]:
     """Digest of the weights of every trained model of a run."""
     return {
-        str(path.relative_to(run)): load_bundle(path)["digest"]
+        str(path.relative_to(run)): Checkpoint.load(path).digest
         for path in sorted((run / "results" / "models").glob("*/*.pt"))
     }
 

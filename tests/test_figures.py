@@ -49,9 +49,10 @@ def test_parcel_timeseries_draws_one_panel_a_parcel_with_the_spread():
 
 
 def test_regression_figure_and_html_table():
-    s2 = np.linspace(0, 0.8, 50)
-    fig = figures.regression(s2, 0.9 * s2 + 0.1, 0.9, 0.1, 1.0)
-    assert "0.900 · S2 + 0.100" in fig.axes[0].get_legend().get_texts()[0].get_text()
+    landsat = np.linspace(0, 0.8, 50)
+    fig = figures.regression(landsat, 0.9 * landsat + 0.1, 0.9, 0.1, 1.0, titles=("Landsat 8/9", "PlanetScope"))
+    assert "PlanetScope = 0.900 · Landsat 8/9 + 0.100" in fig.axes[0].get_legend().get_texts()[0].get_text()
+    assert fig.axes[0].get_xlabel() == "Landsat 8/9 NDVI"
     html = figures.html_table(pd.DataFrame({"method": ["Ours", "Ablation 1"], "validation_mse": [0.01, 0.02]}), "T3")
     assert "<h3>T3</h3>" in html and "Ablation 1" in html and "0.02000" in html
 

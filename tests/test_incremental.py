@@ -10,14 +10,23 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import yaml
-from workflow_cli import FINAL_TARGETS, Job, copy_run, job_set, listing, run_snakemake, write_config
+from workflow_cli import (
+    FINAL_TARGETS,
+    SEARCH_AGAIN,
+    SEARCHES,
+    Job,
+    copy_run,
+    job_set,
+    listing,
+    run_snakemake,
+    write_config,
+)
 
 from sar2ndvi.pairing import pair_scenes
 from sar2ndvi.variants import ModelVariant
 
 pytestmark = pytest.mark.slow
 
-SEARCH_AGAIN = ("--forcerun", "s1_search", "s2_search", "planet_search", "--")
 MAIN = ModelVariant().name
 TRAINING = {stage: Job("train", f"variant={MAIN}, stage={stage}") for stage in ("pretrain", "finetune")}
 STAGES = ("pretrain", "finetune", "validation", "test")
@@ -83,7 +92,7 @@ def test_a_pairing_window_change_repairs_and_retrains_what_it_changes(repo, run)
     s1 = pd.read_csv(run / "results/s1/scenes.csv")
 
     def pairs(stage: str, days: int) -> pd.DataFrame:
-        folder = "s2" if stage == "pretrain" else "planet"
+        folder = "sentinel2" if stage == "pretrain" else "planet"
         dates = sorted(set(pd.read_csv(run / f"results/{folder}/scenes.csv", dtype={"date": str})["date"]))
         return pair_scenes(s1, dates, days)
 
@@ -94,7 +103,7 @@ def test_a_pairing_window_change_repairs_and_retrains_what_it_changes(repo, run)
     assert result.returncode == 0, result.stderr[-3000:]
     ran = job_set(result)
     print(f"\npairing.max_days {max_days} → {max_days - 1}: {len(ran)} jobs\n{listing(ran)}")
-    assert ran == {Job("s2_planet_regression")} | downstream_of_datasets(changed), listing(ran)
+    assert ran == {Job("optical_regression")} | downstream_of_datasets(changed), listing(ran)
 
 
 def test_searching_again_with_nothing_new_runs_the_searches_alone(repo, run):
@@ -102,7 +111,7 @@ def test_searching_again_with_nothing_new_runs_the_searches_alone(repo, run):
     assert result.returncode == 0, result.stderr[-3000:]
     ran = job_set(result)
     print(f"\nsearch again, nothing new: {listing(ran)}")
-    assert ran == {Job("s1_search"), Job("s2_search"), Job("planet_search")}
+    assert ran == SEARCHES
 
 
 def test_a_finished_run_moved_elsewhere_then_searched_again_downloads_nothing(repo, run, tmp_path):
@@ -111,7 +120,7 @@ def test_a_finished_run_moved_elsewhere_then_searched_again_downloads_nothing(re
     assert result.returncode == 0, result.stderr[-3000:]
     ran = job_set(result)
     print(f"\nmoved, then searched again: {listing(ran)}")
-    assert ran == {Job("s1_search"), Job("s2_search"), Job("planet_search")}
+    assert ran == SEARCHES
     assert str(run) not in (moved / "results/s1/scenes.csv").read_text()
     assert "Nothing to be done" in run_snakemake(repo, moved, "--dry-run", *FINAL_TARGETS).stdout
 

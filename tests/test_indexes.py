@@ -95,3 +95,15 @@ def test_plain_variant_is_the_two_clipped_backscatter_channels():
     np.testing.assert_array_equal(plain, full[list(PLAIN_CHANNEL_INDEXES)])
     assert channel_names(False) == PLAIN_CHANNEL_NAMES == ("VV clipped (dB)", "VH clipped (dB)")
     assert plain[0, 0, 0] == pytest.approx(-25.0) and plain[1, 0, 0] == pytest.approx(-32.5)
+
+
+def test_the_channels_are_the_table_of_indexes_in_its_order(monkeypatch):
+    from sar2ndvi import indexes
+
+    vv, vh = np.array([[0.2, 0.05]]), np.array([[0.04, 0.01]])
+    assert indexes.CHANNEL_NAMES == tuple(index.name for index in indexes.SAR_INDEXES)
+    extra = indexes.SarIndex("VH/VV", lambda b: b.vh / b.vv)
+    monkeypatch.setattr(indexes, "SAR_INDEXES", (*indexes.SAR_INDEXES, extra))
+    channels = indexes.sar_index_channels(vv, vh)
+    assert channels.shape == (11, 1, 2)
+    np.testing.assert_allclose(channels[-1], vh / vv, rtol=1e-6)

@@ -22,7 +22,7 @@ def dry_run(repo, workdir, sources: dict) -> str:
 
 def test_asf_earth_engine_and_copernicus_replace_the_demo_archives(repo, tmp_path):
     plan = dry_run(repo, tmp_path, LIVE)
-    for job in ("checkpoint s1_search:", "checkpoint s2_search:", "rule dem_copernicus:"):
+    for job in ("checkpoint s1_search:", "checkpoint optical_search:", "rule dem_copernicus:"):
         assert job in plan, job
     assert "ee_requests=1" in plan and "downloads=1" in plan
     # Planet and the farm polygons still come from the demo world; its generator must not be asked
@@ -32,4 +32,4 @@ def test_asf_earth_engine_and_copernicus_replace_the_demo_archives(repo, tmp_pat
 
 def test_the_demo_plans_no_live_job(repo, tmp_path):
     plan = dry_run(repo, tmp_path, {})
-    assert "dem_copernicus" not in plan and "s2_fetch" not in plan
+    assert "dem_copernicus" not in plan and "optical_fetch" not in plan

@@ -5,19 +5,21 @@ import pytest
 import torch
 
 from sar2ndvi.model import (
+    Checkpoint,
+    EarlyStopping,
+    Normalisation,
     PatchDiscriminator,
     Sen12tpUNet,
     TrainConfig,
+    Trainer,
     UNetGenerator,
     build_generator,
-    load_bundle,
     predict,
-    save_bundle,
     train_model,
 )
 from sar2ndvi.model.augment import augment_batch, predict_with_tta
 from sar2ndvi.model.predict import batch_size
-from sar2ndvi.model.train import draw_crops, fit_normalisation, masked_bce, masked_l1, normaliser, validation_mse
+from sar2ndvi.model.train import draw_crops, masked_bce, masked_l1, validation_mse
 
 TINY = {"depth": 3, "base_filters": 8, "crop_size": 32, "batch_size": 4}
 
@@ -85,7 +87,7 @@ def test_training_ignores_targets_outside_the_mask():
     other = {**data, "y": data["y"].copy()}
     other["y"][:, :, :5] = np.random.default_rng(9).uniform(-1, 1, other["y"][:, :, :5].shape)
     cfg = TrainConfig(**TINY, epochs=1, steps_per_epoch=2, seed=3)
-    assert train_model(cfg, data)["digest"] == train_model(cfg, other)["digest"]
+    assert train_model(cfg, data).digest == train_model(cfg, other).digest
 
 
 def test_crops_prefer_farm_pixels_and_pad_small_images():
@@ -139,9 +141,9 @@ def test_tta_is_undone_exactly_for_an_equivariant_model():
 
 def test_normalisation_standardises_and_zeroes_nan():
     x = np.array([[[[1.0, 3.0]], [[np.nan, 5.0]]]], np.float32)
-    stats = fit_normalisation(x)
-    assert stats["mean"] == [2.0, 5.0] and stats["std"] == [1.0, 1.0]
-    out = normaliser(stats)(torch.from_numpy(x))
+    stats = Normalisation.fit(x)
+    assert stats.mean == (2.0, 5.0) and stats.std == (1.0, 1.0)
+    out = stats.transform()(torch.from_numpy(x))
     np.testing.assert_array_equal(out.numpy(), [[[[-1.0, 1.0]], [[0.0, 0.0]]]])
 
 
@@ -149,10 +151,10 @@ def test_normalisation_standardises_and_zeroes_nan():
 def test_training_learns_a_simple_relation(family):
     data = _learnable(16)
     cfg = TrainConfig(family=family, **TINY, epochs=6, steps_per_epoch=6, learning_rate=5e-3, seed=1)
-    bundle = train_model(cfg, data, _learnable(4, seed=1))
-    history = [h["val_mse"] for h in bundle["history"]]
+    trained = train_model(cfg, data, _learnable(4, seed=1))
+    history = [h["val_mse"] for h in trained.history]
     assert history[-1] < 0.5 * history[0]
-    assert (bundle["discriminator"] is None) == (family == "sen12tp_unet")
+    assert (trained.discriminator is None) == (family == "sen12tp_unet")
 
 
 def test_same_seed_same_weights_and_checkpoint_round_trip(tmp_path):
@@ -160,14 +162,16 @@ def test_same_seed_same_weights_and_checkpoint_round_trip(tmp_path):
     cfg = TrainConfig(**TINY, epochs=2, steps_per_epoch=2, seed=5)
     first = train_model(cfg, data)
     second = train_model(cfg, data)
-    assert first["digest"] == second["digest"]
-    for key, value in first["generator"].items():
-        assert torch.equal(value, second["generator"][key])
-    assert train_model(TrainConfig(**TINY, epochs=2, steps_per_epoch=2, seed=6), data)["digest"] != first["digest"]
-    save_bundle(first, tmp_path / "m.pt")
+    assert first.digest == second.digest
+    for key, value in first.generator.items():
+        assert torch.equal(value, second.generator[key])
+    assert train_model(TrainConfig(**TINY, epochs=2, steps_per_epoch=2, seed=6), data).digest != first.digest
+    first.with_(stage="pretrain", variant="pix2pix-plain-aug-s5").save(tmp_path / "m.pt")
     assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]  # no temporary file left behind
-    loaded = load_bundle(tmp_path / "m.pt")
-    assert loaded["channel_names"] == ["channel 0", "channel 1", "channel 2"]
+    loaded = Checkpoint.load(tmp_path / "m.pt")
+    assert loaded.channel_names == ("channel 0", "channel 1", "channel 2")
+    assert (loaded.digest, loaded.normalisation, loaded.history) == (first.digest, first.normalisation, first.history)
+    assert (loaded.stage, loaded.variant, loaded.settings) == ("pretrain", "pix2pix-plain-aug-s5", first.settings)
     x = data["x"][:2, :, :37, :29]  # whole areas of any size
     plain = predict(first, x, tta=False)
     assert plain.shape == (2, 37, 29) and plain.dtype == np.float32
@@ -177,32 +181,70 @@ def test_same_seed_same_weights_and_checkpoint_round_trip(tmp_path):
 
 
 def test_an_images_ndvi_depends_neither_on_the_other_images_nor_on_the_thread_count():
-    bundle = train_model(TrainConfig(**TINY, epochs=1, steps_per_epoch=2, seed=3), _learnable(8))
+    model = train_model(TrainConfig(**TINY, epochs=1, steps_per_epoch=2, seed=3), _learnable(8))
     x = _learnable(11, size=45, seed=4)["x"]  # more images than one batch holds, the last batch padded
     assert batch_size(45, 45) < len(x)
-    everything = predict(bundle, x, tta=True, threads=3)
+    everything = predict(model, x, tta=True, threads=3)
     for threads in (1, 2, 4):
-        np.testing.assert_array_equal(predict(bundle, x, tta=True, threads=threads), everything)
+        np.testing.assert_array_equal(predict(model, x, tta=True, threads=threads), everything)
     for part in (slice(0, 1), slice(2, 9), slice(10, 11)):
-        np.testing.assert_array_equal(predict(bundle, x[part], tta=True, threads=2), everything[part])
+        np.testing.assert_array_equal(predict(model, x[part], tta=True, threads=2), everything[part])
 
 
 def test_early_stopping_restores_the_best_epoch():
     data, val = _learnable(8), _learnable(4, seed=2)
     cfg = TrainConfig(**TINY, epochs=5, steps_per_epoch=2, learning_rate=5e-3, early_stopping_patience=1, seed=0)
-    bundle = train_model(cfg, data, val)
-    scores = [h["val_mse"] for h in bundle["history"]]
-    assert bundle["best_epoch"] == int(np.argmin(scores)) + 1
+    trained = train_model(cfg, data, val)
+    scores = [h["val_mse"] for h in trained.history]
+    assert trained.best_epoch == int(np.argmin(scores)) + 1
     restored = build_generator("pix2pix", 3, 3, 8)
-    restored.load_state_dict(bundle["generator"])
-    norm = normaliser(bundle["normalisation"])
+    restored.load_state_dict(trained.generator)
+    norm = trained.normalisation.transform()
     assert validation_mse(restored, val, norm, torch.device("cpu")) == pytest.approx(min(scores), rel=1e-5)
+
+
+def test_early_stopping_waits_patience_epochs_after_the_best_and_keeps_its_weights():
+    stopping = EarlyStopping(patience=2)
+    scores = [0.5, 0.3, 0.4, 0.35, 0.1]
+    stopped = [stopping.update(epoch, score, lambda epoch=epoch: epoch) for epoch, score in enumerate(scores, 1)]
+    assert stopped == [False, False, False, True, False]
+    assert (stopping.best_epoch, stopping.best_state) == (5, 5)
+    without_validation = EarlyStopping(patience=1)
+    assert not any(without_validation.update(e, float("nan"), lambda e=e: e) for e in (1, 2, 3))
+    assert without_validation.best_state == 3  # the latest epoch
+
+
+def test_one_step_updates_both_networks_of_pix2pix_and_only_the_generator_of_the_unet():
+    data = _learnable(4)
+    for family, has_discriminator in (("pix2pix", True), ("sen12tp_unet", False)):
+        torch.manual_seed(0)
+        cfg = TrainConfig(family=family, **TINY)
+        trainer = Trainer(cfg, 3, Normalisation.fit(data["x"]))
+        before = trainer.weights()
+        x, y, m = draw_crops(data, np.random.default_rng(0), 2, 32)
+        losses = trainer.step(trainer.norm(x), y, m)
+        after = trainer.weights()
+        assert set(losses) == {"loss_g", "loss_d", "l1"} and losses["l1"] > 0
+        assert any(not torch.equal(before[0][k], after[0][k]) for k in before[0])
+        assert (after[1] is not None) == has_discriminator
+        if has_discriminator:
+            assert any(not torch.equal(before[1][k], after[1][k]) for k in before[1])
+
+
+def test_a_file_that_is_not_a_checkpoint_is_named(tmp_path):
+    path = tmp_path / "finetune.pt"
+    path.write_bytes(b"half a file")
+    with pytest.raises(ValueError, match=r"finetune\.pt: not a readable sar2ndvi model checkpoint"):
+        Checkpoint.load(path)
+    torch.save({"weights": torch.zeros(2)}, path)
+    with pytest.raises(ValueError, match=r"finetune\.pt: not a sar2ndvi model checkpoint"):
+        Checkpoint.load(path)
 
 
 def test_fine_tuning_starts_from_the_pretrained_weights():
     data = _learnable(8)
     pre = train_model(TrainConfig(**TINY, epochs=1, steps_per_epoch=2), data)
     tuned = train_model(TrainConfig(**TINY, epochs=0), _learnable(8, seed=4), init=pre)
-    assert tuned["digest"] == pre["digest"] and tuned["normalisation"] == pre["normalisation"]
+    assert tuned.digest == pre.digest and tuned.normalisation == pre.normalisation
     with pytest.raises(ValueError, match="does not match"):
         train_model(TrainConfig(**{**TINY, "depth": 4}, epochs=0), data, init=pre)

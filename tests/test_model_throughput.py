@@ -20,6 +20,6 @@ def test_training_and_inference_rates_are_measured(repo):
     for family in ("pix2pix", "sen12tp_unet"):
         rate = bench.training_throughput(model, family, "cpu", steps=2, images=2, size=40)
         assert 0 < rate < float("inf")
-    rate, bundle = bench.inference_throughput(model, "cpu", side=48, tta=False, images=3)
-    assert 0 < rate < float("inf") and bundle["channels"] == 10
+    rate, trained = bench.inference_throughput(model, "cpu", side=48, tta=False, images=3)
+    assert 0 < rate < float("inf") and trained.channels == 10
     assert bench.peak_memory_mb("cpu") > 0

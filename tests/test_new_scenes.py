@@ -20,6 +20,8 @@ from recorded_asf import read_requests_log, recorded_asf_environment, write_reco
 from workflow_cli import (
     FAKE_SECRETS,
     FINAL_TARGETS,
+    SEARCH_AGAIN,
+    SEARCHES,
     Job,
     copy_run,
     job_set,
@@ -34,8 +36,6 @@ from sar2ndvi.variants import ModelVariant
 
 pytestmark = pytest.mark.slow
 
-SEARCH_AGAIN = ("--forcerun", "s1_search", "s2_search", "planet_search", "--")
-SEARCHES = {Job("s1_search"), Job("s2_search"), Job("planet_search")}
 PREDICTION = {Job("predict", "area=test"), Job("evaluate")}
 MAIN = ModelVariant().name
 NEW_SCENES = 2
@@ -149,8 +149,8 @@ def test_a_new_planet_date_repairs_and_fine_tunes_without_pre_training_again(rep
     assert HELD_BACK_PLANET_DAY in set(after["ndvi_date"]) and len(after) > len(before)
     # the Planet stages share their pairs: all three are built again, and the model fine-tuned again
     expected = SEARCHES | {
-        Job("planet_ndvi", f"date={HELD_BACK_PLANET_DAY}"),
-        Job("s2_planet_regression"),
+        Job("optical_ndvi", f"date={HELD_BACK_PLANET_DAY}, sensor=planet"),
+        Job("optical_regression"),
         *(Job("dataset", f"stage={stage}") for stage in ("finetune", "validation", "test")),
         Job("train", f"variant={MAIN}, stage=finetune"),
         *PREDICTION,

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 from slurm_cluster import cluster_answers
-from workflow_cli import FAKE_SECRETS, Job, copy_run, job_set
+from workflow_cli import FAKE_SECRETS, SEARCHES, Job, copy_run, job_set
 
 pytestmark = pytest.mark.slow
 
@@ -143,11 +143,7 @@ def run_by_ci(command, ctx):
 def search_again(command, ctx):
     """For real, on a finished run of the small demo study: the three searches run, and nothing else."""
     run = ctx.finished_copy()
-    assert job_set(snakemake(command, run, small_study=True)) == {
-        Job("s1_search"),
-        Job("s2_search"),
-        Job("planet_search"),
-    }
+    assert job_set(snakemake(command, run, small_study=True)) == SEARCHES
 
 
 def nothing_left_to_do(command, ctx):
@@ -174,7 +170,7 @@ def dry_run_of_my_yaml(command, ctx):
     folder = ctx.empty()
     (folder / "my.yaml").write_text(yaml.safe_dump(readme_yaml("# my.yaml")))
     plan = job_set(snakemake(command, folder, cwd=folder, dry_run=True))
-    assert {Job("s1_search"), Job("s2_search"), Job("dem_copernicus")} <= plan
+    assert {Job("s1_search"), Job("optical_search", "sensor=sentinel2"), Job("dem_copernicus")} <= plan
 
 
 def report(command, ctx):
@@ -239,7 +235,7 @@ COMMANDS: dict[str, Callable] = {
         "python3 workflow/scripts/sar_indexes.py --input sigma0=S1.tif grid=results/grid/pretrain.json "
         "--output IDX.tif --wildcards scene=S1"
     ): script_from_the_shell,
-    "snakemake --cores 8 --forcerun s1_search s2_search planet_search -- results/ndvi_test.tif": search_again,
+    "snakemake --cores 8 --forcerun s1_search optical_search -- results/ndvi_test.tif": search_again,
     "snakemake --profile profiles/slurm results/ndvi_test.tif": dry_run_on_the_small_study,
     "bash tools/slurm_cluster.sh install && bash tools/slurm_cluster.sh start": run_by_ci,
     "bash tools/slurm_cluster.sh stop": run_by_ci,
@@ -256,7 +252,7 @@ COMMANDS: dict[str, Callable] = {
     "pip install -e .": editable_install,
     "python3 benchmarks/slurm_scene_overhead.py": overhead_benchmark,
     "snakemake --cores 8 --configfile=config/paper.yaml experiments": dry_run_from_an_empty_folder,
-    "snakemake --cores 8 --configfile=my.yaml --forcerun s1_search s2_search planet_search -- results/ndvi_test.tif": (
+    "snakemake --cores 8 --configfile=my.yaml --forcerun s1_search optical_search -- results/ndvi_test.tif": (
         dry_run_of_my_yaml
     ),
 }

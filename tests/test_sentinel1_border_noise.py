@@ -22,7 +22,7 @@ from sar2ndvi.sentinel1.border_noise import (
     removal_needed,
     window_border_mask,
 )
-from sar2ndvi.sentinel1.geocode import geocode_sigma0, grid_line_pixel, radar_geometry
+from sar2ndvi.sentinel1.geocode import geocode_backscatter, grid_line_pixel, radar_geometry
 from sar2ndvi.sentinel1.safe import SafeProduct
 
 LEGACY_IPF = "002.84"  # the IPF version of most products of the 2017 archive
@@ -145,8 +145,8 @@ def test_border_noise_never_reaches_the_grid(world, legacy_product):
     grid = _grid_over_the_image(world)
     heights = _heights(world, grid)
     product = SafeProduct(legacy_product)
-    masked = geocode_sigma0(product, grid, heights, ("VV", "VH"), oversample=1)
-    kept = geocode_sigma0(product, grid, heights, ("VV", "VH"), oversample=1, border_noise="never")
+    masked = geocode_backscatter(product, grid, heights, ("VV", "VH"), oversample=1)
+    kept = geocode_backscatter(product, grid, heights, ("VV", "VH"), oversample=1, border_noise="never")
     assert masked.metadata["border_noise_removal"] and masked.metadata["border_noise_pixels"] > 0
     assert masked.metadata["noise_format"] == "noiseVectorList (IPF < 2.9)"
 
@@ -160,18 +160,18 @@ def test_border_noise_never_reaches_the_grid(world, legacy_product):
     assert on_border.sum() > 1000, "the grid reaches the border of the image"
     for band in range(2):
         # without masking, the border is a dark but valid-looking backscatter ...
-        assert np.isfinite(kept.sigma0[band][on_border]).mean() > 0.99
+        assert np.isfinite(kept.backscatter[band][on_border]).mean() > 0.99
         # ... with it, none of it is in the grid, neither as a value nor averaged with others
-        assert not np.isfinite(masked.sigma0[band][on_border]).any()
+        assert not np.isfinite(masked.backscatter[band][on_border]).any()
         away = on_image & ~on_border
-        np.testing.assert_array_equal(masked.sigma0[band][away & np.isfinite(masked.sigma0[band])],
-                                      kept.sigma0[band][away & np.isfinite(masked.sigma0[band])])  # fmt: skip
+        np.testing.assert_array_equal(masked.backscatter[band][away & np.isfinite(masked.backscatter[band])],
+                                      kept.backscatter[band][away & np.isfinite(masked.backscatter[band])])  # fmt: skip
 
 
 def test_products_from_ipf_2_90_on_are_passed_through(world, modern_product):
     grid = _grid_over_the_image(world)
     heights = _heights(world, grid)
-    auto = geocode_sigma0(modern_product, grid, heights, ("VV",), oversample=1)
-    never = geocode_sigma0(modern_product, grid, heights, ("VV",), oversample=1, border_noise="never")
+    auto = geocode_backscatter(modern_product, grid, heights, ("VV",), oversample=1)
+    never = geocode_backscatter(modern_product, grid, heights, ("VV",), oversample=1, border_noise="never")
     assert not auto.metadata["border_noise_removal"] and "border_noise_pixels" not in auto.metadata
-    np.testing.assert_array_equal(auto.sigma0, never.sigma0)
+    np.testing.assert_array_equal(auto.backscatter, never.backscatter)

@@ -9,7 +9,7 @@ import test_demo_store
 from sar2ndvi.grid import AreaGrid
 from sar2ndvi.sentinel1.calibration import interpolate_lut
 from sar2ndvi.sentinel1.flattening import splat
-from sar2ndvi.sentinel1.geocode import geocode_sigma0
+from sar2ndvi.sentinel1.geocode import geocode_backscatter
 from sar2ndvi.sentinel1.safe import SafeProduct
 
 tiny_store = test_demo_store.tiny_store
@@ -30,8 +30,10 @@ def grid() -> AreaGrid:
 
 
 def _ratio(product, grid, heights):
-    sigma0 = geocode_sigma0(product, grid, heights, ("VV",), noise_removal=False).sigma0[0]
-    gamma0 = geocode_sigma0(product, grid, heights, ("VV",), noise_removal=False, radiometry="gamma0_flat").sigma0[0]
+    sigma0 = geocode_backscatter(product, grid, heights, ("VV",), noise_removal=False).backscatter[0]
+    gamma0 = geocode_backscatter(
+        product, grid, heights, ("VV",), noise_removal=False, radiometry="gamma0_flat"
+    ).backscatter[0]
     return gamma0 / sigma0
 
 
@@ -71,4 +73,4 @@ def test_splatting_keeps_the_total_area_inside_the_image():
 
 def test_an_unknown_radiometry_is_refused(product, grid):
     with pytest.raises(ValueError, match="unknown radiometry"):
-        geocode_sigma0(product, grid, np.zeros(grid.shape), ("VV",), radiometry="beta0")
+        geocode_backscatter(product, grid, np.zeros(grid.shape), ("VV",), radiometry="beta0")

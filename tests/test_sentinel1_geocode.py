@@ -18,7 +18,7 @@ from scipy.interpolate import griddata
 
 from sar2ndvi.grid import AreaGrid
 from sar2ndvi.sentinel1.geocode import (
-    geocode_sigma0,
+    geocode_backscatter,
     grid_line_pixel,
     ground_range,
     radar_coordinates,
@@ -159,43 +159,43 @@ def reference_sigma0(safe: Path, line: np.ndarray, pixel: np.ndarray) -> np.ndar
 def test_a_constant_scene_geocodes_to_its_sigma0_without_gaps(s1b):
     product = SafeProduct(s1b)
     grid = area_around(product, *CENTRE, size=30)
-    result = geocode_sigma0(s1b, grid, np.zeros(grid.shape), ("VV",))
-    assert result.sigma0.shape == (1, 30, 30) and result.sigma0.dtype == np.float32
-    assert np.isfinite(result.sigma0).all() and result.valid_fraction == 1.0
+    result = geocode_backscatter(s1b, grid, np.zeros(grid.shape), ("VV",))
+    assert result.backscatter.shape == (1, 30, 30) and result.backscatter.dtype == np.float32
+    assert np.isfinite(result.backscatter).all() and result.valid_fraction == 1.0
     line, pixel = grid_line_pixel(radar_geometry(product, "VV"), grid, 2, np.zeros((60, 60)))
     fine = reference_sigma0(s1b, line, pixel)
     expected = fine.reshape(30, 2, 30, 2).mean(axis=(1, 3))
-    assert np.max(np.abs(result.sigma0[0] / expected - 1)) < 1e-3
-    assert result.sigma0.mean() == pytest.approx(fine.mean(), rel=1e-4)
+    assert np.max(np.abs(result.backscatter[0] / expected - 1)) < 1e-3
+    assert result.backscatter.mean() == pytest.approx(fine.mean(), rel=1e-4)
 
 
 def test_terrain_correction_on_or_off_is_identical_on_a_flat_dem_at_height_zero(s1b):
     grid = area_around(SafeProduct(s1b), *CENTRE, size=20)
     flat = np.zeros(grid.shape)
-    with_terrain = geocode_sigma0(s1b, grid, flat, ("VV",), noise_removal=False)
-    without = geocode_sigma0(s1b, grid, flat, ("VV",), noise_removal=False, terrain_correction=False)
-    np.testing.assert_array_equal(with_terrain.sigma0, without.sigma0)
-    assert np.isfinite(with_terrain.sigma0).all()
+    with_terrain = geocode_backscatter(s1b, grid, flat, ("VV",), noise_removal=False)
+    without = geocode_backscatter(s1b, grid, flat, ("VV",), noise_removal=False, terrain_correction=False)
+    np.testing.assert_array_equal(with_terrain.backscatter, without.backscatter)
+    assert np.isfinite(with_terrain.backscatter).all()
 
 
 def test_terrain_height_changes_where_the_area_is_sampled(s1b):
     grid = area_around(SafeProduct(s1b), CENTRE[0], 9200.0, size=20)  # straddles the DN window's near edge
-    flat = geocode_sigma0(s1b, grid, np.zeros(grid.shape), ("VV",), noise_removal=False)
-    raised = geocode_sigma0(s1b, grid, np.full(grid.shape, 500.0), ("VV",), noise_removal=False)
-    ignored = geocode_sigma0(
+    flat = geocode_backscatter(s1b, grid, np.zeros(grid.shape), ("VV",), noise_removal=False)
+    raised = geocode_backscatter(s1b, grid, np.full(grid.shape, 500.0), ("VV",), noise_removal=False)
+    ignored = geocode_backscatter(
         s1b, grid, np.full(grid.shape, 500.0), ("VV",), noise_removal=False, terrain_correction=False
     )
     # both halves are present: DN = 0 outside the window is no data
-    assert np.isnan(flat.sigma0).any() and np.isfinite(flat.sigma0).any()
+    assert np.isnan(flat.backscatter).any() and np.isfinite(flat.backscatter).any()
     # 500 m up, the area is seen some 66 pixels nearer in range: outside the DN window, so no data
-    assert np.isnan(raised.sigma0).all()
-    np.testing.assert_array_equal(ignored.sigma0, flat.sigma0)
+    assert np.isnan(raised.backscatter).all()
+    np.testing.assert_array_equal(ignored.backscatter, flat.backscatter)
     assert raised.metadata["radar_window"] != flat.metadata["radar_window"]
 
 
 def test_metadata_names_the_acquisition(s1b):
     grid = area_around(SafeProduct(s1b), *CENTRE, size=10)
-    meta = geocode_sigma0(s1b, grid, np.zeros(grid.shape), ("VV",)).metadata
+    meta = geocode_backscatter(s1b, grid, np.zeros(grid.shape), ("VV",)).metadata
     assert meta["acquisition_start"].startswith("2021-12-23T05:11:22.594441")
     assert (meta["mission"], meta["pass"], meta["absolute_orbit"], meta["relative_orbit"]) == (
         "S1B",
@@ -210,8 +210,8 @@ def test_metadata_names_the_acquisition(s1b):
 
 def test_an_area_outside_the_scene_is_all_nodata(s1b):
     tsumagoi = AreaGrid("tsumagoi", "EPSG:32654", 10.0, 725_000.0, 4_045_000.0, 8, 8)
-    result = geocode_sigma0(s1b, tsumagoi, np.zeros(tsumagoi.shape), ("VV",))
-    assert np.isnan(result.sigma0).all() and result.valid_fraction == 0.0
+    result = geocode_backscatter(s1b, tsumagoi, np.zeros(tsumagoi.shape), ("VV",))
+    assert np.isnan(result.backscatter).all() and result.valid_fraction == 0.0
     assert result.metadata["radar_window"] is None
 
 
@@ -224,27 +224,28 @@ def test_zipped_product_geocodes_like_the_folder(s1b, tmp_path):
     grid = area_around(SafeProduct(s1b), *CENTRE, size=10)
     flat = np.zeros(grid.shape)
     np.testing.assert_array_equal(
-        geocode_sigma0(archive, grid, flat, ("VV",)).sigma0, geocode_sigma0(s1b, grid, flat, ("VV",)).sigma0
+        geocode_backscatter(archive, grid, flat, ("VV",)).backscatter,
+        geocode_backscatter(s1b, grid, flat, ("VV",)).backscatter,
     )
 
 
 def test_missing_polarisation_product_and_misplaced_dem_are_clear_errors(s1b, tmp_path):
     grid = area_around(SafeProduct(s1b), *CENTRE, size=10)
     with pytest.raises(ValueError, match=r"no VH polarisation \(it has VV\)"):
-        geocode_sigma0(s1b, grid, np.zeros(grid.shape), ("VV", "VH"))
+        geocode_backscatter(s1b, grid, np.zeros(grid.shape), ("VV", "VH"))
     with pytest.raises(FileNotFoundError, match="Sentinel-1 product not found"):
-        geocode_sigma0(tmp_path / "S1B_IW_GRDH_missing.zip", grid, np.zeros(grid.shape))
+        geocode_backscatter(tmp_path / "S1B_IW_GRDH_missing.zip", grid, np.zeros(grid.shape))
     with pytest.raises(ValueError, match=r"DEM of shape \(9, 10\) is not on grid"):
-        geocode_sigma0(s1b, grid, np.zeros((9, 10)), ("VV",))
+        geocode_backscatter(s1b, grid, np.zeros((9, 10)), ("VV",))
     with pytest.raises(ValueError, match="oversample must be a positive integer"):
-        geocode_sigma0(s1b, grid, np.zeros(grid.shape), ("VV",), oversample=0)
+        geocode_backscatter(s1b, grid, np.zeros(grid.shape), ("VV",), oversample=0)
 
 
 def test_threads_change_nothing_in_the_result(s1b):
     grid = area_around(SafeProduct(s1b), *CENTRE, size=40)
     heights = np.linspace(0.0, 300.0, grid.width * grid.height).reshape(grid.shape)
-    one = geocode_sigma0(s1b, grid, heights, ("VV",), layers=("local_incidence_angle",))
-    two = geocode_sigma0(s1b, grid, heights, ("VV",), layers=("local_incidence_angle",), threads=2)
-    assert np.isfinite(one.sigma0).any()
-    np.testing.assert_array_equal(one.sigma0, two.sigma0)
+    one = geocode_backscatter(s1b, grid, heights, ("VV",), layers=("local_incidence_angle",))
+    two = geocode_backscatter(s1b, grid, heights, ("VV",), layers=("local_incidence_angle",), threads=2)
+    assert np.isfinite(one.backscatter).any()
+    np.testing.assert_array_equal(one.backscatter, two.backscatter)
     np.testing.assert_array_equal(one.layers["local_incidence_angle"], two.layers["local_incidence_angle"])

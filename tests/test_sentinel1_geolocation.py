@@ -23,7 +23,7 @@ from scipy import ndimage
 from sar2ndvi.demo import DemoSpec, World
 from sar2ndvi.demo import sentinel1 as s1
 from sar2ndvi.grid import AreaGrid
-from sar2ndvi.sentinel1.geocode import geocode_sigma0
+from sar2ndvi.sentinel1.geocode import geocode_backscatter
 from sar2ndvi.sentinel1.geometry import geodetic_to_ecef
 
 TINY = test_demo_store.TINY
@@ -109,10 +109,10 @@ def _errors(world: World, safe: Path, targets: np.ndarray, terrain_correction: b
     ys = grid.y_max - (np.arange(grid.height) + 0.5) * grid.resolution
     xx, yy = np.meshgrid(xs, ys)
     heights = world.ellipsoidal_height(xx, yy)
-    result = geocode_sigma0(
+    result = geocode_backscatter(
         safe, grid, heights, ("VV",), oversample=2, noise_removal=False, terrain_correction=terrain_correction
     )
-    found = _centroids(result.sigma0[0], grid)
+    found = _centroids(result.backscatter[0], grid)
     assert len(found) == len(targets), "every point target is seen once"
     # pair after removing the common shift, which can exceed the targets' spacing
     shift = found.mean(axis=0) - targets.mean(axis=0)
@@ -156,7 +156,7 @@ def test_point_target_product_keeps_the_products_annotation(point_target_product
     world = World(DemoSpec.from_config(TINY))
     grid = world.area_grids["pretrain"]
     heights = np.full(grid.shape, 1240.0)
-    from_zip = geocode_sigma0(zipped, grid, heights, ("VV",), noise_removal=False).sigma0
-    from_folder = geocode_sigma0(point_target_product, grid, heights, ("VV",), noise_removal=False).sigma0
+    from_zip = geocode_backscatter(zipped, grid, heights, ("VV",), noise_removal=False).backscatter
+    from_folder = geocode_backscatter(point_target_product, grid, heights, ("VV",), noise_removal=False).backscatter
     np.testing.assert_array_equal(from_zip, from_folder)
     shutil.rmtree(tmp_path, ignore_errors=True)

@@ -7,7 +7,7 @@ import pytest
 from test_sentinel1_border_noise import _grid_over_the_image, modern_product, track, world  # noqa: F401
 
 from sar2ndvi.demo import sentinel1 as s1
-from sar2ndvi.sentinel1.geocode import geocode_sigma0, grid_line_pixel, radar_geometry
+from sar2ndvi.sentinel1.geocode import geocode_backscatter, grid_line_pixel, radar_geometry
 from sar2ndvi.sentinel1.safe import SafeProduct
 from sar2ndvi.sentinel1.terrain_geometry import LAYOVER, SHADOW, block_reduce
 
@@ -29,9 +29,9 @@ def grid(world):  # noqa: F811
 
 def test_on_flat_ground_the_local_angle_is_the_incidence_angle_and_nothing_is_masked(grid, modern_product):  # noqa: F811
     heights = np.full(grid.shape, BASE_M)
-    result = geocode_sigma0(modern_product, grid, heights, ("VV",), oversample=2, layers=LAYERS)
+    result = geocode_backscatter(modern_product, grid, heights, ("VV",), oversample=2, layers=LAYERS)
     angle, mask = result.layers["local_incidence_angle"], result.layers["layover_shadow_mask"]
-    covered = np.isfinite(result.sigma0[0])
+    covered = np.isfinite(result.backscatter[0])
     assert covered.mean() > 0.2
     grid_points = SafeProduct(modern_product).geolocation_grid("VV")
     low, high = grid_points.incidence_angle.min(), grid_points.incidence_angle.max()
@@ -46,7 +46,7 @@ def test_a_ridge_too_steep_for_the_radar_lays_over_on_the_near_side_and_shadows_
     x = _cells_x(grid)
     peak_x = grid.x_min + grid.width * grid.resolution / 2
     heights = BASE_M + np.clip(RIDGE_M - RIDGE_SLOPE * np.abs(x - peak_x), 0.0, None)
-    result = geocode_sigma0(modern_product, grid, heights, ("VV",), oversample=2, layers=LAYERS)
+    result = geocode_backscatter(modern_product, grid, heights, ("VV",), oversample=2, layers=LAYERS)
     angle, mask = result.layers["local_incidence_angle"], result.layers["layover_shadow_mask"]
 
     # which side of the ridge is nearer the satellite's track: the smaller image pixel (range)
@@ -54,7 +54,7 @@ def test_a_ridge_too_steep_for_the_radar_lays_over_on_the_near_side_and_shadows_
     row = grid.height // 2
     west, east = int(np.nanargmin(np.abs(x[row] - (peak_x - 300)))), int(np.nanargmin(np.abs(x[row] - (peak_x + 300))))
     near_is_west = pixel[row, west] < pixel[row, east]
-    covered = np.isfinite(result.sigma0[0]) & np.isfinite(mask)
+    covered = np.isfinite(result.backscatter[0]) & np.isfinite(mask)
     slope_near = (
         covered & ((x < peak_x) if near_is_west else (x > peak_x)) & (np.abs(x - peak_x) < RIDGE_M / RIDGE_SLOPE)
     )
@@ -77,15 +77,15 @@ def test_gamma0_flattening_masks_slopes_it_would_otherwise_divide_by_almost_noth
     x = _cells_x(grid)
     peak_x = grid.x_min + grid.width * grid.resolution / 2
     heights = BASE_M + np.clip(RIDGE_M - RIDGE_SLOPE * np.abs(x - peak_x), 0.0, None)
-    gamma = geocode_sigma0(modern_product, grid, heights, ("VV",), oversample=2, radiometry="gamma0_flat")
-    sigma = geocode_sigma0(modern_product, grid, heights, ("VV",), oversample=2)
-    ratio = gamma.sigma0[0] / sigma.sigma0[0]
+    gamma = geocode_backscatter(modern_product, grid, heights, ("VV",), oversample=2, radiometry="gamma0_flat")
+    sigma = geocode_backscatter(modern_product, grid, heights, ("VV",), oversample=2)
+    ratio = gamma.backscatter[0] / sigma.backscatter[0]
     finite = np.isfinite(ratio)
     assert finite.mean() > 0.2
     # no cell is amplified by the tens that a near-zero illuminated area would give
     assert np.nanmax(ratio) < 15
     on_ridge = np.abs(x - peak_x) < RIDGE_M / RIDGE_SLOPE
-    assert (~finite & on_ridge & np.isfinite(sigma.sigma0[0])).sum() > 20, "turned-away slopes are masked"
+    assert (~finite & on_ridge & np.isfinite(sigma.backscatter[0])).sum() > 20, "turned-away slopes are masked"
 
 
 def test_fine_cells_reduce_to_the_grid_by_mean_and_by_any_flag():

@@ -15,10 +15,10 @@ from rasterio.io import MemoryFile
 from recorded_http import RecordedEarthEngine, json_reply
 
 from sar2ndvi.grid import AreaGrid
-from sar2ndvi.ndvi import sentinel2_ndvi
+from sar2ndvi.ndvi import landsat_ndvi, sentinel2_ndvi
 from sar2ndvi.runlog import configure
 from sar2ndvi.sources.credentials import MissingCredentialsError
-from sar2ndvi.sources.earthengine import fetch_sentinel2, initialize, search_sentinel2
+from sar2ndvi.sources.earthengine import PRODUCTS, fetch, initialize, search
 from sar2ndvi.sources.errors import EmptySearchError
 
 STUDY_BOX = (138.465, 36.502, 138.513, 36.550)
@@ -27,17 +27,42 @@ SCENES = {
     "20170503T013651_20170503T013652_T54SUE": 1493775411000,  # 2017-05-03T01:36:51Z
 }
 GRID = AreaGrid("pretrain", "EPSG:32654", 10.0, 720_000.0, 4_045_000.0, 37, 29)
+SENTINEL2, LANDSAT = PRODUCTS["sentinel2"], PRODUCTS["landsat"]
 
 
-def block_for(request: dict) -> bytes:
-    """A computePixels answer: B4 = 1000 + column, B8 = 5000 + row and probability 7, on the requested grid."""
+def search_sentinel2(*args, **kwargs):
+    return search(SENTINEL2, *args, **kwargs)
+
+
+def fetch_sentinel2(*args, **kwargs):
+    return fetch(SENTINEL2, *args, **kwargs)
+
+
+def sentinel2_bands(rows: np.ndarray, cols: np.ndarray) -> list[np.ndarray]:
+    """B4 = 1000 + column, B8 = 5000 + row, probability 7."""
+    return [1000 + cols, 5000 + rows, np.full_like(cols, 7)]
+
+
+LANDSAT_CLEAR, LANDSAT_CLOUD, LANDSAT_CLEAR_BUT_SHADOW = 1 << 6, 1 << 3, (1 << 6) | (1 << 4)
+
+
+def landsat_bands(rows: np.ndarray, cols: np.ndarray) -> list[np.ndarray]:
+    """SR_B4 10,000 and SR_B5 20,000 (reflectance 0.075 and 0.35); QA clear, except cloud in columns ≥ 30
+    and cloud shadow in column 5."""
+    qa = np.where(cols >= 30, LANDSAT_CLOUD, LANDSAT_CLEAR)
+    qa[cols == 5] = LANDSAT_CLEAR_BUT_SHADOW
+    return [np.full_like(cols, 10_000), np.full_like(cols, 20_000), qa]
+
+
+def block_for(request: dict, bands=sentinel2_bands) -> bytes:
+    """A computePixels answer on the requested grid; ``bands`` gives its pixels from the study grid's rows, columns."""
     grid = request["grid"]
     width, height = grid["dimensions"]["width"], grid["dimensions"]["height"]
     affine = grid["affineTransform"]
     col0 = round((affine["translateX"] - GRID.x_min) / GRID.resolution)
     row0 = round((GRID.y_max - affine["translateY"]) / GRID.resolution)
     cols, rows = np.meshgrid(np.arange(col0, col0 + width), np.arange(row0, row0 + height))
-    data = np.stack([1000 + cols, 5000 + rows, np.full_like(cols, 7)]).astype("uint16")
+    data = np.stack(bands(rows, cols)).astype("uint16")
     transform = rasterio.Affine(affine["scaleX"], 0, affine["translateX"], 0, affine["scaleY"], affine["translateY"])
     with MemoryFile() as memory:
         with memory.open(
@@ -78,7 +103,7 @@ def service_account_key(tmp_path, monkeypatch):
 @pytest.fixture
 def earth_engine(service_account_key):
     """Earth Engine initialised with the service-account key, over recorded responses."""
-    answers = {"compute": lambda body: {"id": list(SCENES), "time": list(SCENES.values())}, "pixels": block_for}
+    answers = {"compute": lambda body: [{"id": list(SCENES), "time": list(SCENES.values())}], "pixels": block_for}
     transport = RecordedEarthEngine(lambda body: answers["compute"](body), lambda body: answers["pixels"](body))
     project = initialize(http_transport=transport)
     ee.data.setMaxRetries(0)  # the client's own retries sleep; ours are under test
@@ -95,10 +120,12 @@ def test_a_service_account_key_file_logs_in_with_the_keys_project(earth_engine, 
 
 def test_the_search_lists_l1c_images_joined_with_s2cloudless_in_time_order(earth_engine):
     transport, _, _ = earth_engine
-    table = search_sentinel2(STUDY_BOX, "2017-05-01", "2017-11-30", "results/s2/exports", max_scene_cloud_percent=60)
+    table = search_sentinel2(
+        STUDY_BOX, "2017-05-01", "2017-11-30", "results/sentinel2/exports", max_scene_cloud_percent=60
+    )
     assert list(table["date"]) == ["20170503", "20170612"]
     assert list(table["acquired"]) == ["2017-05-03T01:36:51", "2017-06-12T01:36:51"]
-    assert table.loc[0, "path"] == "results/s2/exports/20170503T013651_20170503T013652_T54SUE.tif"
+    assert table.loc[0, "path"] == "results/sentinel2/exports/20170503T013651_20170503T013652_T54SUE.tif"
     computed = [body for _, uri, body in transport.sent if uri.split("?")[0].endswith("value:compute")]
     expression = json.dumps(computed[0])
     for wanted in (
@@ -115,7 +142,7 @@ def test_the_search_lists_l1c_images_joined_with_s2cloudless_in_time_order(earth
 
 def test_an_empty_search_says_which_settings_to_relax(earth_engine):
     _, answers, _ = earth_engine
-    answers["compute"] = lambda body: {"id": [], "time": []}
+    answers["compute"] = lambda body: [{"id": [], "time": []}]
     with pytest.raises(EmptySearchError, match=r"sentinel2\.max_scene_cloud_percent"):
         search_sentinel2(STUDY_BOX, "2017-05-01", "2017-11-30", "exports", max_scene_cloud_percent=5)
 
@@ -138,6 +165,46 @@ def test_an_image_is_computed_on_exactly_the_study_grid_in_tiles(earth_engine, t
     assert (probability == 7).all()
     ndvi = sentinel2_ndvi(dest, GRID, cloud_probability_max=20)
     np.testing.assert_allclose(ndvi, (b8 - b4.astype(float)) / (b8 + b4.astype(float)), rtol=1e-6)
+
+
+def test_landsat_8_and_9_are_listed_in_one_request_and_merged_in_time_order(earth_engine):
+    transport, answers, _ = earth_engine
+    answers["compute"] = lambda body: [
+        {"id": ["LC08_108035_20170605"], "time": [1496630000000]},
+        {"id": [], "time": []},
+    ]
+    table = search(
+        LANDSAT, STUDY_BOX, "2017-05-01", "2017-11-30", "results/landsat/exports", max_scene_cloud_percent=40
+    )
+    assert list(table["id"]) == ["LC08_108035_20170605"]
+    assert table.loc[0, "path"] == "results/landsat/exports/LC08_108035_20170605.tif"
+    computed = [body for _, uri, body in transport.sent if uri.split("?")[0].endswith("value:compute")]
+    assert len(computed) == 1
+    expression = json.dumps(computed[0])
+    for wanted in ("LANDSAT/LC08/C02/T1_L2", "LANDSAT/LC09/C02/T1_L2", "CLOUD_COVER", "2017-12-01"):
+        assert wanted in expression, wanted
+
+
+def test_a_landsat_image_becomes_ndvi_of_clear_pixels_only(earth_engine, tmp_path):
+    transport, answers, _ = earth_engine
+    answers["pixels"] = lambda body: block_for(body, landsat_bands)
+    dest = tmp_path / "LC08_108035_20170605.tif"
+    fetch(LANDSAT, "LC08_108035_20170605", GRID, dest, backoff_s=0)
+    requested = json.dumps([body for _, uri, body in transport.sent if "computePixels" in uri])
+    assert "LANDSAT/LC08/C02/T1_L2/LC08_108035_20170605" in requested
+    with rasterio.open(dest) as src:
+        assert src.descriptions == ("SR_B4", "SR_B5", "QA_PIXEL")
+    ndvi = landsat_ndvi(dest, GRID)
+    red, nir = 10_000 * 2.75e-5 - 0.2, 20_000 * 2.75e-5 - 0.2
+    cols = np.indices(GRID.shape)[1]
+    clear = (cols < 30) & (cols != 5)
+    np.testing.assert_allclose(ndvi[clear], (nir - red) / (nir + red), rtol=1e-6)
+    assert np.isnan(ndvi[~clear]).all()
+
+
+def test_a_scene_id_of_another_landsat_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"LT05_108035_20070605.*Landsat 8 or 9"):
+        LANDSAT.image("LT05_108035_20070605")
 
 
 def test_quota_errors_are_retried_and_a_bad_request_is_not(earth_engine, tmp_path):

@@ -101,6 +101,10 @@ class Job:
         return f"{self.rule}[{self.wildcards}]" if self.wildcards else self.rule
 
 
+#: The searches of the default config, and the arguments that run them again before the targets.
+SEARCHES = {Job("s1_search"), Job("optical_search", "sensor=sentinel2"), Job("optical_search", "sensor=planet")}
+SEARCH_AGAIN = ("--forcerun", "s1_search", "optical_search", "--")
+
 _JOB_HEADER = re.compile(r"^\s*(?:local)?(?:rule|checkpoint) (\w+):\s*$")
 _WILDCARDS = re.compile(r"^\s+wildcards: (.*)$")
 

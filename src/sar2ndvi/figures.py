@@ -99,15 +99,24 @@ def parcel_timeseries(times: list, predicted: np.ndarray, spread: np.ndarray | N
     return fig
 
 
-def regression(s2: np.ndarray, planet: np.ndarray, slope: float, intercept: float, r2: float) -> Figure:
-    """The S2 → Planet NDVI regression: matched pixels and the fitted line."""
+def regression(
+    source: np.ndarray,
+    reference: np.ndarray,
+    slope: float,
+    intercept: float,
+    r2: float,
+    titles: tuple[str, str] = ("Sentinel-2", "PlanetScope"),
+) -> Figure:
+    """The source → reference NDVI regression (``titles``: the two sensors): matched pixels and the fitted line."""
+    source_title, reference_title = titles
     fig, ax = plt.subplots(figsize=(5.5, 5), constrained_layout=True)
-    ax.hexbin(s2, planet, gridsize=60, extent=(*NDVI_RANGE, *NDVI_RANGE), mincnt=1, bins="log", cmap="viridis")
+    ax.hexbin(source, reference, gridsize=60, extent=(*NDVI_RANGE, *NDVI_RANGE), mincnt=1, bins="log", cmap="viridis")
     line = np.array(NDVI_RANGE)
-    ax.plot(line, slope * line + intercept, "r-", label=f"Planet = {slope:.3f} · S2 + {intercept:.3f} (r² {r2:.3f})")
+    label = f"{reference_title} = {slope:.3f} · {source_title} + {intercept:.3f} (r² {r2:.3f})"
+    ax.plot(line, slope * line + intercept, "r-", label=label)
     ax.plot(line, line, "k--", lw=1, label="1:1")
-    ax.set(xlabel="Sentinel-2 NDVI", ylabel="Planet NDVI", xlim=NDVI_RANGE, ylim=NDVI_RANGE)
-    ax.set_title("Sentinel-2 → Planet NDVI regression")
+    ax.set(xlabel=f"{source_title} NDVI", ylabel=f"{reference_title} NDVI", xlim=NDVI_RANGE, ylim=NDVI_RANGE)
+    ax.set_title(f"{source_title} → {reference_title} NDVI regression")
     ax.legend(loc="upper left")
     return fig
 

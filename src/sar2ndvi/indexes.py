@@ -18,31 +18,22 @@ Kimura et al. list ten channels but give neither clip ranges nor units; the choi
 
 A pixel missing either polarisation is NaN in every channel. Percentiles use the pixels where both
 polarisations are valid.
+
+The channels are one table, :data:`SAR_INDEXES`: a name and a formula of the image's
+:class:`Backscatter` each. A new index is one more entry; datasets, models and checkpoints carry
+the channels by name.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 VV_CLIP_DB: tuple[float, float] = (-25.0, 0.0)
 VH_CLIP_DB: tuple[float, float] = (-32.5, 0.0)
 RANGE_PERCENTILES: tuple[float, float] = (0.25, 99.75)
-
-CHANNEL_NAMES: tuple[str, ...] = (
-    "VV clipped (dB)",
-    "VV 99.5%-range clipped (dB)",
-    "VH (dB)",
-    "VH clipped (dB)",
-    "PRVI",
-    "RFDI",
-    "RVI4S1",
-    "RVI",
-    "VH+VV (dB)",
-    "VH-VV (dB)",
-)
-# The "no SAR indexes" ablation keeps only the clipped backscatter: positions in CHANNEL_NAMES.
-PLAIN_CHANNEL_INDEXES: tuple[int, int] = (0, 3)
-PLAIN_CHANNEL_NAMES: tuple[str, ...] = tuple(CHANNEL_NAMES[i] for i in PLAIN_CHANNEL_INDEXES)
 
 
 def to_db(power: np.ndarray) -> np.ndarray:
@@ -57,6 +48,61 @@ def _valid(vv: np.ndarray, vh: np.ndarray) -> np.ndarray:
     return np.isfinite(vv) & np.isfinite(vh) & (vv > 0) & (vh > 0)
 
 
+@dataclass(frozen=True)
+class Backscatter:
+    """One image's σ0 in the forms the indexes are made of; NaN wherever either polarisation is missing.
+
+    Attributes:
+        vv, vh: σ0 in linear power (float64).
+        vv_db, vh_db: the same in dB.
+        vv_clip_db, vh_clip_db: the fixed clip ranges (dB).
+        vv_range_db: the image's own VV range (dB) at the configured percentiles.
+    """
+
+    vv: np.ndarray
+    vh: np.ndarray
+    vv_db: np.ndarray
+    vh_db: np.ndarray
+    vv_clip_db: tuple[float, float]
+    vh_clip_db: tuple[float, float]
+    vv_range_db: tuple[float, float]
+
+    @property
+    def total(self) -> np.ndarray:
+        return self.vh + self.vv
+
+    @property
+    def rvi(self) -> np.ndarray:
+        """4·VH / (VV + VH), eq. 7."""
+        return 4.0 * self.vh / self.total
+
+
+@dataclass(frozen=True)
+class SarIndex:
+    """A model input channel: its name and its formula (float64 in, its unit stated in the name or module doc)."""
+
+    name: str
+    compute: Callable[[Backscatter], np.ndarray]
+
+
+SAR_INDEXES: tuple[SarIndex, ...] = (
+    SarIndex("VV clipped (dB)", lambda b: np.clip(b.vv_db, *b.vv_clip_db)),
+    SarIndex("VV 99.5%-range clipped (dB)", lambda b: np.clip(b.vv_db, *b.vv_range_db)),
+    SarIndex("VH (dB)", lambda b: b.vh_db),
+    SarIndex("VH clipped (dB)", lambda b: np.clip(b.vh_db, *b.vh_clip_db)),
+    SarIndex("PRVI", lambda b: (1.0 - b.vv / b.total) * b.vh),  # eq. 4
+    SarIndex("RFDI", lambda b: (b.vv - b.vh) / b.total),  # eq. 5
+    SarIndex("RVI4S1", lambda b: np.sqrt(b.vv / b.total) * b.rvi),  # eq. 6
+    SarIndex("RVI", lambda b: b.rvi),  # eq. 7
+    SarIndex("VH+VV (dB)", lambda b: b.vh_db + b.vv_db),
+    SarIndex("VH-VV (dB)", lambda b: b.vh_db - b.vv_db),
+)
+CHANNEL_NAMES: tuple[str, ...] = tuple(index.name for index in SAR_INDEXES)
+# The "no SAR indexes" ablation keeps only the clipped backscatter.
+PLAIN_CHANNEL_NAMES: tuple[str, ...] = ("VV clipped (dB)", "VH clipped (dB)")
+PLAIN_CHANNEL_INDEXES: tuple[int, ...] = tuple(CHANNEL_NAMES.index(name) for name in PLAIN_CHANNEL_NAMES)
+
+
 def sar_index_channels(
     vv: np.ndarray,
     vh: np.ndarray,
@@ -64,7 +110,7 @@ def sar_index_channels(
     vh_clip_db: tuple[float, float] = VH_CLIP_DB,
     range_percentiles: tuple[float, float] = RANGE_PERCENTILES,
 ) -> np.ndarray:
-    """The ten channels of :data:`CHANNEL_NAMES`, shape (10, rows, cols), float32.
+    """The channels of :data:`SAR_INDEXES` (ten: :data:`CHANNEL_NAMES`), shape (10, rows, cols), float32.
 
     Args:
         vv, vh: σ0 in linear power, same shape (rows, cols); NaN (or ≤ 0) where there is no data.
@@ -84,26 +130,9 @@ def sar_index_channels(
     vv = np.where(valid, vv, np.nan)
     vh = np.where(valid, vh, np.nan)
     vv_db, vh_db = to_db(vv), to_db(vh)
-    if valid.any():
-        low, high = np.percentile(vv_db[valid], range_percentiles)
-    else:
-        low, high = vv_clip_db
-    total = vh + vv
-    share_vv = vv / total
-    rvi = 4.0 * vh / total  # eq. 7
-    channels = [
-        np.clip(vv_db, *vv_clip_db),
-        np.clip(vv_db, low, high),
-        vh_db,
-        np.clip(vh_db, *vh_clip_db),
-        (1.0 - share_vv) * vh,  # PRVI, eq. 4
-        (vv - vh) / total,  # RFDI, eq. 5
-        np.sqrt(share_vv) * rvi,  # RVI4S1, eq. 6
-        rvi,
-        vh_db + vv_db,
-        vh_db - vv_db,
-    ]
-    return np.stack(channels).astype(np.float32)
+    vv_range_db = tuple(np.percentile(vv_db[valid], range_percentiles)) if valid.any() else vv_clip_db
+    backscatter = Backscatter(vv, vh, vv_db, vh_db, vv_clip_db, vh_clip_db, vv_range_db)
+    return np.stack([index.compute(backscatter) for index in SAR_INDEXES]).astype(np.float32)
 
 
 def sar_channels(vv: np.ndarray, vh: np.ndarray, use_indexes: bool = True) -> np.ndarray:

@@ -7,6 +7,7 @@ from snakemake.logging import logger
 
 from sar2ndvi.regression import adopt_calibration
 from sar2ndvi.runstate import JobJournal, claim_directory, clear_stale_locks
+from sar2ndvi.sensors import SENSORS
 from sar2ndvi.settings import canonical
 from sar2ndvi.settings import sigma0_settings as sigma0_settings_of
 from sar2ndvi.sources.orbits import local_orbit_name
@@ -16,17 +17,27 @@ from sar2ndvi.variants import ABLATION_TABLE, VARIANT_PATTERN, ModelVariant
 AREAS = list(config["areas"])
 STUDY_AREA = "pretrain"
 DEMO_STORE = config["demo"]["store"]
-S2_EXPORTS = "results/s2/exports"
 COPERNICUS_DEM = "results/dem/copernicus_glo30.tif"
 STAGE_AREA = {"pretrain": "pretrain", "finetune": "train", "validation": "validation", "test": "test"}
-STAGE_TARGET = {"pretrain": "sentinel2", "finetune": "planet", "validation": "planet", "test": "planet"}
+
+# The reference sensor's NDVI is what the model learns in fine-tuning and is scored against; the
+# pre-training sensor's, mapped onto the reference's scale by the regression, is what it pre-trains on.
+REFERENCE_SENSOR = config["sensors"]["reference"]
+PRETRAINING_SENSOR = config["sensors"]["pretraining"]
+if REFERENCE_SENSOR == PRETRAINING_SENSOR:
+    raise WorkflowError(
+        f"sensors.reference and sensors.pretraining are both {REFERENCE_SENSOR!r}; pre-training needs a second "
+        f"sensor, mapped onto the reference's scale (one of {', '.join(s for s in SENSORS if s != REFERENCE_SENSOR)})"
+    )
+OPTICAL_SENSORS = [PRETRAINING_SENSOR, REFERENCE_SENSOR]  # searched in this order, after Sentinel-1
+STAGE_TARGET = {stage: REFERENCE_SENSOR for stage in STAGE_AREA} | {"pretrain": PRETRAINING_SENSOR}
 
 GRID = "results/grid/{area}.json"
 STUDY_GRID = GRID.format(area=STUDY_AREA)
 HEIGHTS = "results/dem/heights.tif"
 S1_SCENES = "results/s1/scenes.csv"
-OPTICAL_SCENES = {"sentinel2": "results/s2/scenes.csv", "planet": "results/planet/scenes.csv"}
-REGRESSION_FIT = "results/regression/s2_to_planet.json"
+OPTICAL_SCENES = "results/{sensor}/scenes.csv"
+OPTICAL_EXPORTS = "results/{sensor}/exports"  # where Earth Engine images are fetched to
 PRETRAIN_DATASET_RECORD = "results/dataset/pretrain.json"
 
 # Training, prediction and scoring ask the cluster for a GPU only when the model is told to use one:
@@ -38,7 +49,8 @@ wildcard_constraints:
     area="|".join(AREAS),
     scene=r"S1[ABCD]_IW_GRD[HM]_1S[DS][VH]_\w+",
     date=r"\d{8}",
-    s2_scene=r"\d{8}T\d{6}_\d{8}T\d{6}_T\w{5}",
+    sensor="|".join(OPTICAL_SENSORS),
+    export=r"[A-Za-z0-9_]+",
     stage="|".join(STAGE_AREA),
 
 
@@ -150,10 +162,10 @@ def orbit_origin(wildcards):
 # reader, and all that follows, as out of date before the new table is even known.
 
 
-def checkpoint_file(producer, path):
+def checkpoint_file(producer, path, **wildcards):
     """``path``, a checkpoint's output, once it exists (until then Snakemake runs the checkpoint first)."""
     if not os.path.exists(path):
-        producer.get()
+        producer.get(**wildcards)
     return path
 
 
@@ -193,31 +205,54 @@ def s1_record(wildcards):
     }
 
 
-def optical_table(name):
-    search = {"sentinel2": checkpoints.s2_search, "planet": checkpoints.planet_search}[name]
-    path = checkpoint_file(search, OPTICAL_SCENES[name])
+def search_predecessor(wildcards):
+    """The table of the search that runs before this sensor's: Sentinel-1's, then each sensor's in turn."""
+    k = OPTICAL_SENSORS.index(wildcards.sensor)
+    return ancient(S1_SCENES if k == 0 else OPTICAL_SCENES.format(sensor=OPTICAL_SENSORS[k - 1]))
+
+
+def earthengine_search(wildcards):
+    """What an Earth Engine search depends on beyond the period (None for a folder's listing)."""
+    sensor = wildcards.sensor
+    if config["sources"][sensor] != "earthengine":
+        return None
+    return {
+        "study_box": study_box(),
+        "export_folder": OPTICAL_EXPORTS.format(sensor=sensor),
+        "max_scene_cloud_percent": config[sensor]["max_scene_cloud_percent"],
+    }
+
+
+def ndvi_settings(sensor):
+    """The sensor's settings that its NDVI depends on (sar2ndvi.sensors.OpticalSensor.ndvi_settings)."""
+    return {key: config[sensor][key] for key in sorted(SENSORS[sensor].ndvi_settings)}
+
+
+def optical_table(sensor):
+    path = checkpoint_file(checkpoints.optical_search, OPTICAL_SCENES.format(sensor=sensor), sensor=sensor)
     return pd.read_csv(path, dtype={"date": str}, keep_default_na=False)
 
 
-def optical_dates(name):
-    return sorted(set(optical_table(name)["date"]))
+def optical_dates(sensor):
+    return sorted(set(optical_table(sensor)["date"]))
 
 
-def ndvi_path(name, date):
-    producer = {"sentinel2": rules.s2_ndvi, "planet": rules.planet_ndvi}[name]
-    return output_of(producer.output[0], date=date)
+def ndvi_path(sensor, date):
+    return output_of(rules.optical_ndvi.output[0], sensor=sensor, date=date)
 
 
-def optical_scenes(name, column):
+def optical_scene_files(column):
+    """The files of a sensor's scenes of a date (their images, or their masks), from its search table."""
+
     def files(wildcards):
-        rows = optical_table(name)
+        rows = optical_table(wildcards.sensor)
         return [p for p in rows.loc[rows["date"] == wildcards.date, column] if p]
 
     return files
 
 
-def regression_ndvi(name):
-    return lambda wildcards: [ndvi_path(name, d) for d in optical_dates(name)]
+def regression_ndvi(sensor):
+    return lambda wildcards: [ndvi_path(sensor, d) for d in optical_dates(sensor)]
 
 
 def stage_pairs(stage):
@@ -230,7 +265,7 @@ def stage_pairs(stage):
 
 def stage_tables(wildcards):
     """The search tables a stage's pairs come from."""
-    return [ancient(S1_SCENES), ancient(OPTICAL_SCENES[STAGE_TARGET[wildcards.stage]])]
+    return [ancient(S1_SCENES), ancient(OPTICAL_SCENES.format(sensor=STAGE_TARGET[wildcards.stage]))]
 
 
 def dataset_indexes(wildcards):
@@ -257,7 +292,8 @@ def pretraining_calibration(wildcards):
     """
     if wildcards.stage != "pretrain":
         return None
-    with open(checkpoint_file(checkpoints.s2_planet_regression, REGRESSION_FIT)) as handle:
+    fit = output_of(rules.optical_regression.output.fit)
+    with open(checkpoint_file(checkpoints.optical_regression, fit)) as handle:
         fresh = json.load(handle)
     in_use = None
     if os.path.exists(PRETRAIN_DATASET_RECORD):

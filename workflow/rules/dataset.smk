@@ -7,7 +7,7 @@ rule dataset:
         dem=rules.dem.output[0],
         study_grid=STUDY_GRID,
         grid=lambda wildcards: output_of(rules.area_grid.output[0], area=STAGE_AREA[wildcards.stage]),
-        regression=pretrain_only(ancient(REGRESSION_FIT)),
+        regression=pretrain_only(ancient(output_of(rules.optical_regression.output.fit))),
         excluded_grids=pretrain_only(GRID.format(area="validation"), GRID.format(area="test")),
     output:
         data="results/dataset/{stage}.npz",

@@ -11,8 +11,8 @@ rule report_figures:
         parcels=output_of(rules.farm_mask.output[0], area="test"),
         pretrain=output_of(rules.train.output.history, variant=MAIN_VARIANT, stage="pretrain"),
         finetune=output_of(rules.train.output.history, variant=MAIN_VARIANT, stage="finetune"),
-        regression=rules.s2_planet_regression.output.fit,
-        regression_samples=rules.s2_planet_regression.output.samples,
+        regression=rules.optical_regression.output.fit,
+        regression_samples=rules.optical_regression.output.samples,
         ablation=rules.ablation.output[0],
         baselines=rules.baselines.output[0],
     output:
@@ -34,6 +34,7 @@ rule report_figures:
         baselines=report("results/report/baselines.html", category="Tables", caption="../report/baselines.rst"),
     params:
         parcels=4,
+        sensors=[PRETRAINING_SENSOR, REFERENCE_SENSOR],
     log:
         "logs/report_figures.log",
     benchmark:

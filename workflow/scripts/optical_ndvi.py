@@ -1,4 +1,4 @@
-"""NDVI of one date on the study grid, mosaicking every scene of that date (first valid pixel wins)."""
+"""NDVI of one date of an optical sensor on the study grid, mosaicking every scene of that date."""
 
 from sar2ndvi.steps import optical
 from sar2ndvi.steps.job import current_job
@@ -6,11 +6,10 @@ from sar2ndvi.steps.job import current_job
 if __name__ == "__main__":
     job = current_job(globals(), __doc__)
     optical.ndvi(
-        job.params.kind,
-        job.input.scenes,
-        job.input.masks,
+        job.wildcards.sensor,
+        job.input.table,
+        job.wildcards.date,
         job.input.grid,
         job.output[0],
-        job.wildcards.date,
-        job.params.cloud_probability_max,
+        job.params.settings,
     )

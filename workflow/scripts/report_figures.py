@@ -5,4 +5,4 @@ from sar2ndvi.steps.report import report_figures
 
 if __name__ == "__main__":
     job = current_job(globals(), __doc__)
-    report_figures(dict(job.input.items()), dict(job.output.items()), job.params.parcels)
+    report_figures(dict(job.input.items()), dict(job.output.items()), job.params.parcels, tuple(job.params.sensors))

@@ -27,6 +27,13 @@ from torch.nn import functional as F
 FAMILIES = ("pix2pix", "sen12tp_unet")
 
 
+def resolve_device(name: str) -> torch.device:
+    """``auto`` → CUDA if available, else CPU; anything else as given."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
 def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple[int, int]]:
     """Pad (N, C, H, W) at the bottom/right to multiples of ``multiple``; return it and (H, W)."""
     rows, cols = x.shape[-2:]

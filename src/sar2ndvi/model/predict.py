@@ -1,41 +1,16 @@
-"""Whole-area inference with a trained model bundle, optionally with test-time augmentation."""
+"""Whole-area inference with a trained model checkpoint, optionally with test-time augmentation."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
 from sar2ndvi.model.augment import TTA_FLIPS, TTA_VALUE_FACTORS, predict_with_tta
-from sar2ndvi.model.networks import build_generator
-from sar2ndvi.model.train import normaliser, resolve_device
-
-
-def load_bundle(path: str | Path) -> dict:
-    """Read a model bundle written by :func:`sar2ndvi.model.train.save_bundle`.
-
-    Raises:
-        ValueError: naming the file if it is not a model bundle.
-    """
-    bundle = torch.load(path, map_location="cpu", weights_only=False)
-    if not isinstance(bundle, dict) or "generator" not in bundle:
-        raise ValueError(f"{path}: not a sar2ndvi model bundle; retrain it with the workflow")
-    return bundle
-
-
-def generator_of(bundle: dict) -> nn.Module:
-    """The bundle's generator with its weights, in eval mode, on the CPU."""
-    cfg = bundle["config"]
-    generator = build_generator(
-        cfg["family"], bundle["channels"], cfg["depth"], cfg["base_filters"], cfg.get("norm", "instance")
-    )
-    generator.load_state_dict(bundle["generator"])
-    return generator.eval()
-
+from sar2ndvi.model.checkpoint import Checkpoint
+from sar2ndvi.model.networks import resolve_device
 
 #: pixels per forward pass that set the batch size (see :func:`batch_size`)
 BATCH_PIXELS = 2**18
@@ -52,7 +27,7 @@ def batch_size(height: int, width: int) -> int:
 
 
 def predict(
-    bundle: dict,
+    checkpoint: Checkpoint,
     x: np.ndarray,
     tta: bool = True,
     device: str = "auto",
@@ -69,8 +44,8 @@ def predict(
     still differ between CPU families, and between CPU and GPU).
 
     Args:
-        bundle: a model bundle (:func:`load_bundle` or :func:`sar2ndvi.model.train.train_model`).
-        x: raw SAR channels in the bundle's channel order; NaN = no data (the prediction there is
+        checkpoint: a trained model (:meth:`Checkpoint.load` or :func:`sar2ndvi.model.train.train_model`).
+        x: raw SAR channels in the checkpoint's channel order; NaN = no data (the prediction there is
             made from the normalised value 0 and should be masked by the caller).
         tta: average over flips × value factors (:func:`sar2ndvi.model.augment.predict_with_tta`).
         device: ``auto``, ``cpu``, ``cuda`` …
@@ -78,13 +53,13 @@ def predict(
         flips, factors: the test-time augmentations.
     """
     x = np.asarray(x)
-    if x.ndim != 4 or x.shape[1] != bundle["channels"]:
-        raise ValueError(f"expected (N, {bundle['channels']}, H, W) channels, got {x.shape}")
+    if x.ndim != 4 or x.shape[1] != checkpoint.channels:
+        raise ValueError(f"expected (N, {checkpoint.channels}, H, W) channels, got {x.shape}")
     if not len(x):
         return np.zeros((0, *x.shape[-2:]), np.float32)
     dev = resolve_device(device)
-    generator = generator_of(bundle).to(dev)
-    norm = normaliser(bundle["normalisation"])
+    generator = checkpoint.build_generator().to(dev)
+    norm = checkpoint.normalisation.transform()
 
     size = batch_size(*x.shape[-2:])
 

@@ -25,6 +25,11 @@ small fine-tuning area. After each epoch the validation MSE over the farm pixels
 validation images (no augmentation) is recorded; with ``early_stopping_patience`` training stops
 after that many epochs without improvement and the best epoch's weights are restored.
 
+:class:`Trainer` holds the networks and their optimisers: :meth:`Trainer.step` is one update,
+:meth:`Trainer.epoch` an epoch of steps, :meth:`Trainer.validate` the validation MSE,
+:class:`EarlyStopping` watches it, and :meth:`Trainer.fit` runs the schedule and returns a
+:class:`~sar2ndvi.model.checkpoint.Checkpoint`. :func:`train_model` runs it deterministically.
+
 On the CPU a seed makes training deterministic (numpy ``Generator`` for crops and augmentation,
 ``torch.manual_seed`` for weights and dropout in a forked RNG state, deterministic algorithms).
 """
@@ -32,30 +37,28 @@ On the CPU a seed makes training deterministic (numpy ``Generator`` for crops an
 from __future__ import annotations
 
 import copy
-import hashlib
-import io
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from sar2ndvi.indexes import CHANNEL_NAMES, PLAIN_CHANNEL_NAMES
-from sar2ndvi.io import atomic_path
 from sar2ndvi.model.augment import augment_batch
-from sar2ndvi.model.networks import FAMILIES, PatchDiscriminator, build_generator
+from sar2ndvi.model.checkpoint import Checkpoint, Normalisation, channel_names_of, cpu_state
+from sar2ndvi.model.networks import FAMILIES, PatchDiscriminator, build_generator, resolve_device
 
 log = logging.getLogger(__name__)
 
-BUNDLE_FORMAT = 2
 MIN_MASK_FRACTION = 0.05
 CROP_ATTEMPTS = 10
+#: a dataset: ``x`` (N, C, H, W), ``y`` (N, 1, H, W), ``mask`` (N, 1, H, W); see the module's doc
+Samples = dict[str, np.ndarray]
 
 
 @dataclass
@@ -125,56 +128,6 @@ class TrainConfig:
             device=model.get("device", "auto"),
             threads=model["threads"],
         )
-
-
-def fit_normalisation(x: np.ndarray, mask: np.ndarray | None = None) -> dict[str, list[float]]:
-    """Per-channel mean and standard deviation of the finite values of ``x`` (N, C, H, W).
-
-    Args:
-        x: raw channels.
-        mask: (N, 1, H, W); if given, only pixels where it is non-zero count.
-
-    Returns:
-        ``{"mean": [...], "std": [...]}`` in the channels' units; std 1 for constant/empty channels.
-    """
-    means, stds = [], []
-    for c in range(x.shape[1]):
-        values = x[:, c]
-        if mask is not None:
-            values = values[np.asarray(mask)[:, 0] > 0]
-        values = values[np.isfinite(values)].astype(np.float64)
-        mean = float(values.mean()) if values.size else 0.0
-        std = float(values.std()) if values.size else 0.0
-        means.append(mean)
-        stds.append(std if std > 0 else 1.0)
-    return {"mean": means, "std": stds}
-
-
-def normaliser(norm: dict[str, list[float]]) -> Callable[[torch.Tensor], torch.Tensor]:
-    """Function standardising raw channels (N, C, H, W) on the CPU; NaN becomes 0, the channel mean."""
-    mean = torch.tensor(norm["mean"], dtype=torch.float32).view(1, -1, 1, 1)
-    std = torch.tensor(norm["std"], dtype=torch.float32).view(1, -1, 1, 1)
-
-    def apply(x: torch.Tensor) -> torch.Tensor:
-        return torch.nan_to_num((x.float() - mean) / std, nan=0.0, posinf=0.0, neginf=0.0)
-
-    return apply
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` → CUDA if available, else CPU; anything else as given."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
-def default_channel_names(channels: int) -> list[str]:
-    """The names :mod:`sar2ndvi.indexes` gives 10 or 2 channels; generic names otherwise."""
-    if channels == len(CHANNEL_NAMES):
-        return list(CHANNEL_NAMES)
-    if channels == len(PLAIN_CHANNEL_NAMES):
-        return list(PLAIN_CHANNEL_NAMES)
-    return [f"channel {i}" for i in range(channels)]
 
 
 def init_weights(module: nn.Module) -> None:
@@ -260,7 +213,8 @@ def validation_mse(
     return total / count if count else float("nan")
 
 
-def _steps(cfg: TrainConfig, shape: tuple[int, ...]) -> int:
+def steps_per_epoch(cfg: TrainConfig, shape: tuple[int, ...]) -> int:
+    """``cfg.steps_per_epoch``, else as many steps as crops cover the training images (N, C, H, W) once."""
     if cfg.steps_per_epoch:
         return cfg.steps_per_epoch
     n, _, rows, cols = shape
@@ -268,185 +222,235 @@ def _steps(cfg: TrainConfig, shape: tuple[int, ...]) -> int:
     return max(1, math.ceil(crops / cfg.batch_size))
 
 
+class EarlyStopping:
+    """Keeps the weights of the epoch with the lowest validation MSE; says when to stop.
+
+    Without a finite score (no validation) every epoch is the best so far, so the latest weights
+    are kept. With ``patience`` None it never stops early and the last epoch's weights are the result.
+    """
+
+    def __init__(self, patience: int | None) -> None:
+        self.patience = patience
+        self.best_score = math.inf
+        self.best_epoch = 0
+        self.best_state: tuple[dict, dict | None] | None = None
+        self.since_best = 0
+
+    def update(self, epoch: int, score: float, state: Callable[[], tuple[dict, dict | None]]) -> bool:
+        """Record an epoch's score (``state`` copies its weights when they are the best); True: stop now."""
+        if not math.isfinite(score):
+            score = -epoch
+        if score < self.best_score:
+            self.best_score, self.best_epoch, self.best_state = score, epoch, state()
+            self.since_best = 0
+            return False
+        self.since_best += 1
+        return bool(self.patience) and self.since_best >= self.patience
+
+
+class Trainer:
+    """The networks of one model and their optimisers, built from the settings (and a checkpoint to start from).
+
+    Building draws the initial weights from torch's global RNG: seed it first (:func:`train_model` does).
+    """
+
+    def __init__(
+        self, cfg: TrainConfig, channels: int, normalisation: Normalisation, init: Checkpoint | None = None
+    ) -> None:
+        self.cfg = cfg
+        self.device = resolve_device(cfg.device)
+        self.normalisation = normalisation
+        self.norm = normalisation.transform()
+        self.gan = cfg.family == "pix2pix"
+        self.generator = build_generator(cfg.family, channels, cfg.depth, cfg.base_filters, cfg.norm)
+        self.discriminator = (
+            PatchDiscriminator(channels, cfg.base_filters, cfg.discriminator_layers) if self.gan else None
+        )
+        if self.gan:
+            init_weights(self.generator)
+            init_weights(self.discriminator)
+        if init:
+            self.generator.load_state_dict(init.generator)
+            if self.gan and init.discriminator:
+                self.discriminator.load_state_dict(init.discriminator)
+        self.generator.to(self.device).train()
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=cfg.learning_rate, betas=cfg.betas)
+        if self.gan:
+            self.discriminator.to(self.device).train()
+            self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=cfg.learning_rate, betas=cfg.betas)
+
+    def step(self, x: torch.Tensor, y: torch.Tensor, m: torch.Tensor) -> dict[str, float]:
+        """One update on a batch of normalised inputs, targets and farm masks: the discriminator's, then the
+        generator's. Returns the losses (``loss_g``, ``loss_d``, ``l1``)."""
+        x, y, m = x.to(self.device), y.to(self.device), m.to(self.device)
+        fake = self.generator(x)
+        loss_d = 0.0
+        if self.gan:
+            self.opt_d.zero_grad(set_to_none=True)
+            loss = 0.5 * (
+                masked_bce(self.discriminator(x, y * m), True, m)
+                + masked_bce(self.discriminator(x, fake.detach() * m), False, m)
+            )
+            loss.backward()
+            self.opt_d.step()
+            loss_d = loss.item()
+        self.opt_g.zero_grad(set_to_none=True)
+        l1 = masked_l1(fake, y, m)
+        loss_g = self.cfg.lambda_l1 * l1 + masked_bce(self.discriminator(x, fake * m), True, m) if self.gan else l1
+        loss_g.backward()
+        self.opt_g.step()
+        return {"loss_g": loss_g.item(), "loss_d": loss_d, "l1": l1.item()}
+
+    def epoch(self, train: Samples, rng: np.random.Generator, steps: int, samples: np.ndarray) -> dict[str, float]:
+        """``steps`` updates on random crops of ``samples`` (indices of ``train``); the mean losses."""
+        sums = {"loss_g": 0.0, "loss_d": 0.0, "l1": 0.0}
+        for _ in range(steps):
+            x, y, m = draw_crops(train, rng, self.cfg.batch_size, self.cfg.crop_size, samples)
+            x = self.norm(x)
+            if self.cfg.train_augmentation:
+                x, y, m = augment_batch(x, y, m, rng)
+            for key, value in self.step(x, y, m).items():
+                sums[key] += value
+        return {k: v / steps for k, v in sums.items()}
+
+    def validate(self, data: Samples) -> float:
+        """MSE (NDVI²) over the farm pixels of whole validation images."""
+        return validation_mse(self.generator, data, self.norm, self.device)
+
+    def weights(self) -> tuple[dict, dict | None]:
+        """A copy of the current weights (generator, discriminator)."""
+        return (
+            copy.deepcopy(self.generator.state_dict()),
+            copy.deepcopy(self.discriminator.state_dict()) if self.gan else None,
+        )
+
+    def restore(self, weights: tuple[dict, dict | None]) -> None:
+        self.generator.load_state_dict(weights[0])
+        if self.gan:
+            self.discriminator.load_state_dict(weights[1])
+
+    def fit(
+        self,
+        train: Samples,
+        validation: Samples | None = None,
+        report: Callable[[dict], None] | None = None,
+        rng: np.random.Generator | None = None,
+        channel_names: Sequence[str] = (),
+    ) -> Checkpoint:
+        """Train for ``cfg.epochs`` epochs, validating after each; stop early if ``cfg.early_stopping_patience``.
+
+        With early stopping the best epoch's weights are restored. ``report`` is called with each
+        epoch's record instead of logging it: ``epoch``, ``loss_g``, ``loss_d``, ``l1`` (means over the
+        epoch's steps), ``steps``, ``val_mse`` (if validation is given) and ``seconds``.
+        """
+        cfg = self.cfg
+        rng = rng if rng is not None else np.random.default_rng(cfg.seed)
+        samples = _sampleable(train["mask"])
+        steps = steps_per_epoch(cfg, train["x"].shape)
+        history: list[dict] = []
+        stopping = EarlyStopping(cfg.early_stopping_patience)
+        for epoch in range(1, cfg.epochs + 1):
+            started = time.perf_counter()
+            record: dict = {"epoch": epoch, **self.epoch(train, rng, steps, samples), "steps": steps}
+            if validation is not None and len(validation["x"]):
+                record["val_mse"] = self.validate(validation)
+            record["seconds"] = time.perf_counter() - started
+            history.append(record)
+            (report or _log_epoch)(record)
+            if stopping.update(epoch, record.get("val_mse", math.nan), self.weights):
+                log.info(
+                    "early stopping after epoch %d (best: epoch %d, MSE %.5f)",
+                    epoch,
+                    stopping.best_epoch,
+                    stopping.best_score,
+                )
+                break
+        best_epoch = len(history)
+        if cfg.early_stopping_patience and stopping.best_state is not None:
+            self.restore(stopping.best_state)
+            best_epoch = stopping.best_epoch
+        return Checkpoint(
+            settings=asdict(cfg),
+            channel_names=tuple(channel_names) or channel_names_of(self.normalisation_channels),
+            normalisation=self.normalisation,
+            generator=cpu_state(self.generator),
+            discriminator=cpu_state(self.discriminator) if self.gan else None,
+            history=tuple(history),
+            best_epoch=best_epoch,
+        )
+
+    @property
+    def normalisation_channels(self) -> int:
+        return len(self.normalisation.mean)
+
+
+def _log_epoch(record: dict) -> None:
+    log.info(
+        "epoch %d: G %.4f, D %.4f, L1 %.4f, validation MSE %.5f (%.1f s)",
+        record["epoch"],
+        record["loss_g"],
+        record["loss_d"],
+        record["l1"],
+        record.get("val_mse", math.nan),
+        record["seconds"],
+    )
+
+
 def train_model(
     cfg: TrainConfig,
-    train: dict[str, np.ndarray],
-    validation: dict[str, np.ndarray] | None = None,
-    init: dict | None = None,
+    train: Samples,
+    validation: Samples | None = None,
+    init: Checkpoint | None = None,
     report: Callable[[dict], None] | None = None,
     channel_names: Sequence[str] | None = None,
-) -> dict:
-    """Train a generator (and, for pix2pix, a discriminator); return a model bundle.
+) -> Checkpoint:
+    """Train a generator (and, for pix2pix, a discriminator), deterministically for a seed on the CPU.
 
     Args:
         cfg: hyper-parameters.
         train: training samples (see module doc).
         validation: validation samples for the per-epoch MSE and early stopping.
-        init: a bundle to start from (fine-tuning); its normalisation and weights are kept.
-        report: called with each epoch's record instead of logging it: ``epoch``, ``loss_g``, ``loss_d``, ``l1`` (means
-            over the epoch's steps), ``val_mse`` (if validation is given) and ``seconds``.
-        channel_names: names of the C input channels, stored in the bundle (default: see
-            :func:`default_channel_names`, or the init bundle's).
+        init: a checkpoint to start from (fine-tuning); its normalisation, weights and channel names are kept.
+        report: called with each epoch's record instead of logging it (:meth:`Trainer.fit`).
+        channel_names: names of the C input channels (default: the init checkpoint's, else
+            :func:`~sar2ndvi.model.checkpoint.channel_names_of`).
 
-    Returns:
-        bundle dict: ``config``, ``channels`` (C), ``channel_names``, ``normalisation``,
-        ``generator`` and ``discriminator`` state dicts (CPU tensors; discriminator None for the
-        SEN12TP U-Net), ``history`` (the epoch records), ``best_epoch`` and ``digest``.
+    Raises:
+        ValueError: if ``init`` has another family, size or channel count, or the names another length.
     """
     channels = train["x"].shape[1]
     if init is not None:
-        init_cfg = init["config"]
-        mismatch = {k: (init_cfg.get(k), getattr(cfg, k)) for k in ("family", "depth", "base_filters")}
+        mismatch = {k: (init.settings.get(k), getattr(cfg, k)) for k in ("family", "depth", "base_filters")}
         mismatch = {k: v for k, v in mismatch.items() if v[0] is not None and v[0] != v[1]}
-        if mismatch or init["channels"] != channels:
+        if mismatch or init.channels != channels:
             raise ValueError(f"the initial model does not match: {mismatch or 'channel count'}")
-    names = list(channel_names or (init or {}).get("channel_names") or default_channel_names(channels))
-    if len(names) != channels:
-        raise ValueError(f"{len(names)} channel names for {channels} channels")
-    previous_threads = torch.get_num_threads()
-    previous_deterministic = torch.are_deterministic_algorithms_enabled()
-    previous_warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
-    previous_onednn_deterministic = torch.backends.mkldnn.deterministic
-    torch.set_num_threads(cfg.threads)
+    names = channel_names_of(channels, channel_names or (init.channel_names if init else None))
+    with deterministic_torch(cfg.threads), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        rng = np.random.default_rng(cfg.seed)
+        normalisation = init.normalisation if init else Normalisation.fit(train["x"])
+        trainer = Trainer(cfg, channels, normalisation, init)
+        return trainer.fit(train, validation, report, rng, names)
+
+
+@contextmanager
+def deterministic_torch(threads: int) -> Iterator[None]:
+    """Within: ``threads`` CPU threads, deterministic algorithms and oneDNN kernels; restored after."""
+    saved = (
+        torch.get_num_threads(),
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+        torch.backends.mkldnn.deterministic,
+    )
+    torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True, warn_only=True)
     # oneDNN has its own switch: without it, some CPUs get convolution kernels that reduce across
     # threads in the order the threads finish, so two runs of one seed differ in the last bits
     torch.backends.mkldnn.deterministic = True
     try:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(cfg.seed)
-            bundle = _train(cfg, train, validation, init, report)
+        yield
     finally:
-        torch.backends.mkldnn.deterministic = previous_onednn_deterministic
+        previous_threads, deterministic, warn_only, onednn = saved
+        torch.backends.mkldnn.deterministic = onednn
         torch.set_num_threads(previous_threads)
-        torch.use_deterministic_algorithms(previous_deterministic, warn_only=previous_warn_only)
-    bundle["channel_names"] = names
-    return bundle
-
-
-def _train(
-    cfg: TrainConfig,
-    train: dict[str, np.ndarray],
-    validation: dict[str, np.ndarray] | None,
-    init: dict | None,
-    report: Callable[[dict], None] | None,
-) -> dict:
-    rng = np.random.default_rng(cfg.seed)
-    device = resolve_device(cfg.device)
-    channels = train["x"].shape[1]
-    norm_stats = init["normalisation"] if init else fit_normalisation(train["x"])
-    norm = normaliser(norm_stats)
-    gan = cfg.family == "pix2pix"
-    generator = build_generator(cfg.family, channels, cfg.depth, cfg.base_filters, cfg.norm)
-    discriminator = PatchDiscriminator(channels, cfg.base_filters, cfg.discriminator_layers) if gan else None
-    if gan:
-        init_weights(generator)
-        init_weights(discriminator)
-    if init:
-        generator.load_state_dict(init["generator"])
-        if gan and init.get("discriminator"):
-            discriminator.load_state_dict(init["discriminator"])
-    generator.to(device).train()
-    opt_g = torch.optim.Adam(generator.parameters(), lr=cfg.learning_rate, betas=cfg.betas)
-    if gan:
-        discriminator.to(device).train()
-        opt_d = torch.optim.Adam(discriminator.parameters(), lr=cfg.learning_rate, betas=cfg.betas)
-    samples = _sampleable(train["mask"])
-    steps = _steps(cfg, train["x"].shape)
-    history: list[dict] = []
-    best = (math.inf, 0, None, None)  # score, epoch, generator state, discriminator state
-    since_best = 0
-    for epoch in range(1, cfg.epochs + 1):
-        started = time.perf_counter()
-        sums = {"loss_g": 0.0, "loss_d": 0.0, "l1": 0.0}
-        for _ in range(steps):
-            x, y, m = draw_crops(train, rng, cfg.batch_size, cfg.crop_size, samples)
-            x = norm(x)
-            if cfg.train_augmentation:
-                x, y, m = augment_batch(x, y, m, rng)
-            x, y, m = x.to(device), y.to(device), m.to(device)
-            fake = generator(x)
-            if gan:
-                opt_d.zero_grad(set_to_none=True)
-                loss_d = 0.5 * (
-                    masked_bce(discriminator(x, y * m), True, m)
-                    + masked_bce(discriminator(x, fake.detach() * m), False, m)
-                )
-                loss_d.backward()
-                opt_d.step()
-                sums["loss_d"] += loss_d.item()
-            opt_g.zero_grad(set_to_none=True)
-            l1 = masked_l1(fake, y, m)
-            loss_g = cfg.lambda_l1 * l1 + masked_bce(discriminator(x, fake * m), True, m) if gan else l1
-            loss_g.backward()
-            opt_g.step()
-            sums["loss_g"] += loss_g.item()
-            sums["l1"] += l1.item()
-        record: dict = {"epoch": epoch, **{k: v / steps for k, v in sums.items()}, "steps": steps}
-        if validation is not None and len(validation["x"]):
-            record["val_mse"] = validation_mse(generator, validation, norm, device)
-        record["seconds"] = time.perf_counter() - started
-        history.append(record)
-        if report:
-            report(record)
-        else:
-            log.info(
-                "epoch %d: G %.4f, D %.4f, L1 %.4f, validation MSE %.5f (%.1f s)",
-                epoch,
-                record["loss_g"],
-                record["loss_d"],
-                record["l1"],
-                record.get("val_mse", math.nan),
-                record["seconds"],
-            )
-        score = record.get("val_mse", math.nan)
-        if not math.isfinite(score):
-            score = -epoch  # without validation the latest epoch is the best
-        if score < best[0]:
-            best = (
-                score,
-                epoch,
-                copy.deepcopy(generator.state_dict()),
-                copy.deepcopy(discriminator.state_dict()) if gan else None,
-            )
-            since_best = 0
-        else:
-            since_best += 1
-            if cfg.early_stopping_patience and since_best >= cfg.early_stopping_patience:
-                log.info("early stopping after epoch %d (best: epoch %d, MSE %.5f)", epoch, best[1], best[0])
-                break
-    best_epoch = len(history)
-    if cfg.early_stopping_patience and best[2] is not None:
-        generator.load_state_dict(best[2])
-        if gan:
-            discriminator.load_state_dict(best[3])
-        best_epoch = best[1]
-    bundle = {
-        "format": BUNDLE_FORMAT,
-        "config": asdict(cfg),
-        "channels": channels,
-        "normalisation": norm_stats,
-        "generator": {k: v.detach().cpu().clone() for k, v in generator.state_dict().items()},
-        "discriminator": {k: v.detach().cpu().clone() for k, v in discriminator.state_dict().items()} if gan else None,
-        "history": history,
-        "best_epoch": best_epoch,
-    }
-    bundle["digest"] = state_digest(bundle["generator"])
-    return bundle
-
-
-def state_digest(state: dict[str, torch.Tensor]) -> str:
-    """SHA-256 (first 16 hex digits) of a state dict's names and tensor bytes, to name a model."""
-    digest = hashlib.sha256()
-    for key in sorted(state):
-        digest.update(key.encode())
-        digest.update(state[key].detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()[:16]
-
-
-def save_bundle(bundle: dict, path: str | Path) -> None:
-    """Write a model bundle with ``torch.save`` atomically (temporary file, then ``os.replace``)."""
-    buffer = io.BytesIO()
-    torch.save(bundle, buffer)
-    with atomic_path(path, suffix=".pt") as tmp:
-        tmp.write_bytes(buffer.getvalue())
+        torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)

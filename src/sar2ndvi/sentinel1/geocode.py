@@ -235,11 +235,11 @@ def radar_window(
 
 
 @dataclass
-class GeocodedSigma0:
+class GeocodedBackscatter:
     """Backscatter on an area grid: σ0, or terrain-flattened γ0 (``quantity``).
 
     Attributes:
-        sigma0: (polarisations, rows, cols) float32 linear power on the grid's CRS, NaN = no data;
+        backscatter: (polarisations, rows, cols) float32 linear power on the grid's CRS, NaN = no data;
             σ0, or γ0 where ``quantity`` is "gamma0".
         polarisations: band names, e.g. ("VV", "VH").
         metadata: mission, pass, absolute and relative orbit, acquisition start/stop (UTC, ISO 8601),
@@ -248,23 +248,23 @@ class GeocodedSigma0:
             (:mod:`sar2ndvi.sentinel1.terrain_geometry`).
     """
 
-    sigma0: np.ndarray
+    backscatter: np.ndarray
     polarisations: tuple[str, ...]
     metadata: dict = field(default_factory=dict)
     layers: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def quantity(self) -> str:
-        """What ``sigma0`` holds: "sigma0", or "gamma0" (radiometry ``gamma0_flat``)."""
+        """What ``backscatter`` holds: "sigma0", or "gamma0" (radiometry ``gamma0_flat``)."""
         return "gamma0" if self.metadata.get("radiometry") == "gamma0_flat" else "sigma0"
 
     @property
     def valid_fraction(self) -> float:
         """Fraction of grid pixels with a value in every band."""
-        return float(np.isfinite(self.sigma0).all(axis=0).mean())
+        return float(np.isfinite(self.backscatter).all(axis=0).mean())
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        return self.sigma0 if dtype is None else self.sigma0.astype(dtype)
+        return self.backscatter if dtype is None else self.backscatter.astype(dtype)
 
 
 def _upsample(values: np.ndarray, factor: int) -> np.ndarray:
@@ -554,7 +554,7 @@ def _noise_format(product: SafeProduct, pol: str) -> str:
     return f"{kind}, all zero" if noise.all_zero else kind
 
 
-def geocode_sigma0(
+def geocode_backscatter(
     product_path: SafeProduct | str,
     grid: AreaGrid,
     dem_heights: np.ndarray,
@@ -575,7 +575,7 @@ def geocode_sigma0(
     min_illuminated_area: float = 0.1,
     layers: tuple[str, ...] = (),
     threads: int = 1,
-) -> GeocodedSigma0:
+) -> GeocodedBackscatter:
     """Terrain-corrected σ0 of a GRD product on ``grid``.
 
     Args:
@@ -609,7 +609,7 @@ def geocode_sigma0(
         threads: strips of the grid geocoded at once (the result does not depend on it).
 
     Returns:
-        :class:`GeocodedSigma0`; ``sigma0`` is (len(polarisations), rows, cols) float32 linear power,
+        :class:`GeocodedBackscatter`; ``backscatter`` is (len(polarisations), rows, cols) float32 linear power,
         NaN outside the scene, where DN was 0 and on border noise; ``layers`` the terrain layers.
 
     Raises:
@@ -663,7 +663,7 @@ def geocode_sigma0(
     metadata["geolocation_window"] = list(coarse) if coarse else None
     if coarse is None:
         metadata["radar_window"] = None
-        return GeocodedSigma0(out, polarisations, metadata, _no_layers(grid, layers))
+        return GeocodedBackscatter(out, polarisations, metadata, _no_layers(grid, layers))
 
     if not terrain_correction:
         dem_heights = np.zeros(grid.shape)
@@ -681,7 +681,7 @@ def geocode_sigma0(
     inside, extent = _footprint(line, pixel, image, threads)
     if extent is None:
         metadata["radar_window"] = None
-        return GeocodedSigma0(out, polarisations, metadata, _no_layers(grid, layers))
+        return GeocodedBackscatter(out, polarisations, metadata, _no_layers(grid, layers))
     # read the exact footprint (±1 pixel for the bilinear neighbours, plus the speckle filter's reach),
     # not the looser geolocation window
     reach = 1 + (speckle_window // 2 if speckle_filter != "none" else 0)
@@ -738,7 +738,7 @@ def geocode_sigma0(
     terrain = {}
     if layers:
         terrain = _terrain_layers(geometry, grid, oversample, _upsample(dem_heights, oversample), line, inside, layers)
-    return GeocodedSigma0(out, polarisations, metadata, terrain)
+    return GeocodedBackscatter(out, polarisations, metadata, terrain)
 
 
 def _footprint(
@@ -838,9 +838,9 @@ def _flattening(
 
 
 __all__ = [
-    "GeocodedSigma0",
+    "GeocodedBackscatter",
     "RadarGeometry",
-    "geocode_sigma0",
+    "geocode_backscatter",
     "grid_line_pixel",
     "ground_range",
     "oversampled_line_pixel",

@@ -1,14 +1,15 @@
-"""Listing Sentinel-2 and PlanetScope scenes in a folder (the demo archive or the user's files)."""
+"""Listing optical scenes in a folder (the demo archive or the user's files): Earth Engine exports, PlanetScope."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 
-from sar2ndvi.ndvi import parse_planet_name, parse_sentinel2_name
+from sar2ndvi.ndvi import OpticalScene, parse_landsat_name, parse_planet_name, parse_sentinel2_name
 
 OPTICAL_COLUMNS = ["date", "acquired", "id", "path", "mask_path"]
 
@@ -21,18 +22,15 @@ def _in_period(table: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
     return table[keep].sort_values(["acquired", "id"], kind="stable").reset_index(drop=True)[OPTICAL_COLUMNS]
 
 
-def list_sentinel2(folder: str | Path, start: str, end: str) -> pd.DataFrame:
-    """Earth Engine S2 exports (``<system:index>.tif``) acquired on days ``start``..``end``.
-
-    Raises:
-        FileNotFoundError: if the folder does not exist.
-    """
+def _list_exports(
+    folder: str | Path, start: str, end: str, parse: Callable[[Path], OpticalScene], sensor: str
+) -> pd.DataFrame:
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: Sentinel-2 folder not found; set local.sentinel2 to your exports")
+        raise FileNotFoundError(f"{folder}: {sensor} folder not found; set local.{sensor} to your exports")
     rows = []
     for path in sorted(folder.glob("*.tif")):
-        scene = parse_sentinel2_name(path)
+        scene = parse(path)
         rows.append(
             {
                 "date": scene.date_key,
@@ -43,6 +41,26 @@ def list_sentinel2(folder: str | Path, start: str, end: str) -> pd.DataFrame:
             }
         )
     return _in_period(pd.DataFrame(rows), start, end)
+
+
+def list_sentinel2(folder: str | Path, start: str, end: str) -> pd.DataFrame:
+    """Earth Engine S2 exports (``<system:index>.tif``) acquired on days ``start``..``end``.
+
+    Raises:
+        FileNotFoundError: if the folder does not exist.
+        ValueError: naming a file whose name is not an S2 ``system:index``.
+    """
+    return _list_exports(folder, start, end, parse_sentinel2_name, "sentinel2")
+
+
+def list_landsat(folder: str | Path, start: str, end: str) -> pd.DataFrame:
+    """Earth Engine Landsat 8/9 Collection 2 L2 exports (``<system:index>.tif``) of days ``start``..``end``.
+
+    Raises:
+        FileNotFoundError: if the folder does not exist.
+        ValueError: naming a file whose name is not a Landsat 8/9 ``system:index``.
+    """
+    return _list_exports(folder, start, end, parse_landsat_name, "landsat")
 
 
 def planet_acquired(path: str | Path) -> datetime:

@@ -37,7 +37,8 @@ def train(
     """
     import pandas as pd
 
-    from sar2ndvi.model import TrainConfig, load_bundle, save_bundle, train_model
+    from sar2ndvi.io import atomic_path
+    from sar2ndvi.model import Checkpoint, TrainConfig, train_model
     from sar2ndvi.variants import ModelVariant, channel_positions
 
     variant = ModelVariant.parse(variant_name)
@@ -59,7 +60,7 @@ def train(
         early_stopping=stage != "pretrain",
     )
     cfg.steps_per_epoch = model["pretrain_steps_per_epoch" if stage == "pretrain" else "finetune_steps_per_epoch"]
-    initial = load_bundle(as_paths(init)[0]) if stage == "finetune" else None
+    initial = Checkpoint.load(as_paths(init)[0]) if stage == "finetune" else None
     log.info(
         "%s %s: %d samples %s, %d validation images, up to %d epochs%s",
         variant.name,
@@ -86,12 +87,19 @@ def train(
             record["seconds"],
         )
 
-    bundle = train_model(cfg, samples, validation, init=initial, report=report, channel_names=list(variant.channels))
-    bundle["stage"] = stage
-    bundle["variant"] = variant.name
-    save_bundle(bundle, out_model)
-    pd.DataFrame(bundle["history"]).to_csv(out_history, index=False)
-    log.info("%s %s model %s written", variant.name, stage, bundle["digest"])
+    trained = train_model(cfg, samples, validation, init=initial, report=report, channel_names=variant.channels)
+    trained = trained.with_(stage=stage, variant=variant.name)
+    trained.save(out_model)
+    with atomic_path(out_history, suffix=".csv") as tmp:
+        pd.DataFrame(list(trained.history)).to_csv(tmp, index=False)
+    log.info(
+        "%s %s model %s written (epoch %d of %d)",
+        variant.name,
+        stage,
+        trained.digest,
+        trained.best_epoch,
+        len(trained.history),
+    )
 
 
 def predict(
@@ -121,7 +129,7 @@ def predict(
     from sar2ndvi.dataset import static_layers
     from sar2ndvi.grid import AreaGrid
     from sar2ndvi.io import read_raster, write_raster
-    from sar2ndvi.model import load_bundle
+    from sar2ndvi.model import Checkpoint
     from sar2ndvi.model import predict as run_model
     from sar2ndvi.variants import DATASET_CHANNELS, channel_positions
 
@@ -138,10 +146,10 @@ def predict(
     no_data = ~np.isfinite(x).all(axis=1)
     members, digests = [], []
     for path in as_paths(models):
-        bundle = load_bundle(path)
-        keep = channel_positions(DATASET_CHANNELS, bundle["channel_names"])
-        members.append(run_model(bundle, x[:, keep], tta=tta, device=device, threads=threads))
-        digests.append(bundle["digest"])
+        checkpoint = Checkpoint.load(path)
+        keep = channel_positions(DATASET_CHANNELS, checkpoint.channel_names)
+        members.append(run_model(checkpoint, x[:, keep], tta=tta, device=device, threads=threads))
+        digests.append(checkpoint.digest)
     members = np.stack(members)
     times = [pd.Timestamp(t).isoformat() for t in table["start"]]
     if ensemble:
@@ -185,14 +193,14 @@ def score(
     """Metrics of one trained model on the whole-area images of a split (validation or test), farm pixels."""
     from sar2ndvi.io import write_json
     from sar2ndvi.metrics import evaluate
-    from sar2ndvi.model import load_bundle
+    from sar2ndvi.model import Checkpoint
     from sar2ndvi.model import predict as run_model
     from sar2ndvi.variants import channel_positions
 
     samples = np.load(data)
-    bundle = load_bundle(model)
-    keep = channel_positions(list(samples["channel_names"]), bundle["channel_names"])
-    prediction = run_model(bundle, samples["x"][:, keep], tta=tta, device=device, threads=threads)
+    checkpoint = Checkpoint.load(model)
+    keep = channel_positions(list(samples["channel_names"]), checkpoint.channel_names)
+    prediction = run_model(checkpoint, samples["x"][:, keep], tta=tta, device=device, threads=threads)
     metrics = evaluate(prediction, samples["y"][:, 0], samples["mask"][:, 0] > 0)
     write_json(out, {"variant": variant, "stage": stage, "test_time_augmentation": tta, "split": split, **metrics})
     log.info("%s %s (%s) on %s: MSE %.5f", variant, stage, "tta" if tta else "notta", split, metrics["mse"])

@@ -1,4 +1,7 @@
-"""Optical steps: list a sensor's scenes, fetch Sentinel-2 from Earth Engine, NDVI of a date, the cross-sensor fit."""
+"""Optical steps, for any sensor of :data:`sar2ndvi.sensors.SENSORS`.
+
+List its scenes, fetch them from Earth Engine, NDVI of a date, the fit of one sensor onto another.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def search(
-    kind: str,
+    sensor: str,
     source: str,
     folder: str | Path,
     start: str,
@@ -29,23 +32,25 @@ def search(
     export_folder: str = "",
     max_scene_cloud_percent: float = 100.0,
 ) -> None:
-    """The table of ``kind`` ("sentinel2" or "planet") scenes of [start, end], sorted; rewritten only on change.
+    """The table of the ``sensor``'s scenes of [start, end], sorted; rewritten only on change.
 
-    ``source`` "earthengine" searches Earth Engine's Sentinel-2 catalogue over ``study_box`` (with
-    the ``earthengine`` settings: project, service account key); the others list the files of
-    ``folder``.
+    ``source`` "earthengine" searches the sensor's Earth Engine product over ``study_box`` (with
+    the ``earthengine`` settings: project, service account key) and lists each image under
+    ``export_folder``, where the fetch step writes it; the others list the files of ``folder``.
 
     Raises:
         ValueError: when a folder holds no scene of the period.
     """
-    from sar2ndvi.sources.optical_folders import list_planet, list_sentinel2
+    from sar2ndvi.sensors import sensor as sensor_named
 
     if source == "earthengine":
-        from sar2ndvi.sources.earthengine import initialize, search_sentinel2
+        from sar2ndvi.sources.earthengine import PRODUCTS, initialize
+        from sar2ndvi.sources.earthengine import search as search_earthengine
 
         project = initialize(earthengine["project"], earthengine["service_account_key"])
         log.info("Earth Engine project %s", project)
-        table = search_sentinel2(
+        table = search_earthengine(
+            PRODUCTS[sensor],
             tuple(study_box),
             start,
             end,
@@ -55,23 +60,28 @@ def search(
             backoff_s=retries["backoff_s"],
         )
     else:
-        lister = {"sentinel2": list_sentinel2, "planet": list_planet}[kind]
-        table = lister(folder, start, end)
+        table = sensor_named(sensor).list_folder(folder, start, end)
         if table.empty:
-            raise ValueError(f"no {kind} scene between {start} and {end} in {folder}; check the folder and the dates")
+            raise ValueError(f"no {sensor} scene between {start} and {end} in {folder}; check the folder and the dates")
     write_text_if_changed(out, table.to_csv(index=False))
-    log.info("%s: %d scenes on %d dates", kind, len(table), table["date"].nunique())
+    log.info("%s: %d scenes on %d dates", sensor, len(table), table["date"].nunique())
 
 
-def fetch_sentinel2(
-    scene: str, grid: str | Path, out: str | Path, earthengine: Mapping[str, Any], retries: Mapping[str, Any]
+def fetch(
+    sensor: str,
+    scene: str,
+    grid: str | Path,
+    out: str | Path,
+    earthengine: Mapping[str, Any],
+    retries: Mapping[str, Any],
 ) -> None:
-    """One Sentinel-2 image (B4, B8, s2cloudless probability) computed on the grid of ``grid`` by Earth Engine."""
-    from sar2ndvi.sources.earthengine import fetch_sentinel2 as fetch
-    from sar2ndvi.sources.earthengine import initialize
+    """One image of the ``sensor``'s Earth Engine product, computed on the grid of ``grid`` by Earth Engine."""
+    from sar2ndvi.sources.earthengine import PRODUCTS, initialize
+    from sar2ndvi.sources.earthengine import fetch as fetch_earthengine
 
     initialize(earthengine["project"], earthengine["service_account_key"])
-    fetch(
+    fetch_earthengine(
+        PRODUCTS[sensor],
         scene,
         AreaGrid.read(grid),
         out,
@@ -82,29 +92,35 @@ def fetch_sentinel2(
 
 
 def ndvi(
-    kind: str,
-    scenes: Sequence[str],
-    masks: Sequence[str],
+    sensor: str,
+    table: str | Path,
+    date: str,
     grid: str | Path,
     out: str | Path,
-    date: str,
-    cloud_probability_max: float | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> None:
-    """NDVI of one date on the grid, mosaicking every scene of that date (first valid pixel wins).
+    """NDVI of one date on the grid, mosaicking every scene of that date in ``table`` (first valid pixel wins).
 
-    ``masks`` are Planet's UDM2 files, matched to their scenes by name.
+    ``table`` is the sensor's scene table (the search's output): each row names a scene file and
+    its mask file, if any. ``settings`` are the sensor's NDVI settings (``OpticalSensor.ndvi_settings``).
+
+    Raises:
+        ValueError: when the table lists no scene on ``date``.
     """
-    from sar2ndvi.ndvi import planet_ndvi, sentinel2_ndvi
+    import pandas as pd
 
+    from sar2ndvi.sensors import sensor as sensor_named
+
+    reader = sensor_named(sensor)
     area = AreaGrid.read(grid)
-    scenes, masks = as_paths(scenes), as_paths(masks)
+    scenes = pd.read_csv(table, dtype={"date": str}, keep_default_na=False)
+    scenes = scenes[scenes["date"] == date]
+    if scenes.empty:
+        raise ValueError(f"{table}: no {sensor} scene on {date}; search again (--forcerun optical_search)")
     mosaic = np.full(area.shape, np.nan, dtype=np.float32)
-    mask_of = {m.split("_3B_")[0]: m for m in masks}
-    for scene in scenes:
-        if kind == "sentinel2":
-            values = sentinel2_ndvi(scene, area, cloud_probability_max)
-        else:
-            values = planet_ndvi(scene, area, mask_of.get(scene.split("_3B_")[0]))
+    for scene in scenes.itertuples():
+        mask = Path(scene.mask_path) if scene.mask_path else None
+        values = reader.read_ndvi(Path(scene.path), mask, area, settings or {})
         fill = np.isnan(mosaic) & np.isfinite(values)
         mosaic[fill] = values[fill]
     write_raster(
@@ -112,9 +128,9 @@ def ndvi(
         mosaic,
         area,
         ["NDVI"],
-        {"sensor": kind, "date": date, "scenes": [s.rsplit("/", 1)[-1] for s in scenes]},
+        {"sensor": sensor, "date": date, "scenes": [Path(p).name for p in scenes["path"]]},
     )
-    log.info("%s %s: %.1f %% of the study grid observed", kind, date, 100 * np.isfinite(mosaic).mean())
+    log.info("%s %s: %.1f %% of the study grid observed", sensor, date, 100 * np.isfinite(mosaic).mean())
 
 
 def regression(
@@ -126,10 +142,12 @@ def regression(
     samples: int,
     fit_out: str | Path,
     samples_out: str | Path,
+    names: Sequence[str] = ("reference", "source"),
 ) -> None:
-    """Fit reference NDVI (Planet) ≈ slope · source NDVI (Sentinel-2) + intercept on shared farm pixels.
+    """Fit reference NDVI ≈ slope · source NDVI + intercept on farm pixels both saw within ``max_days``.
 
-    Writes the fit (JSON) and a reproducible sample of the matched pixels (CSV), for the report.
+    Writes the fit (JSON) and a reproducible sample of the matched pixels (CSV, columns
+    ``source`` and ``reference``), for the report. ``names`` are the two sensors' names, for the log.
     """
     import pandas as pd
 
@@ -142,12 +160,14 @@ def regression(
     write_json(fit_out, fit.to_dict())
     pick = np.random.default_rng(0).permutation(len(pairs.source))[:samples]
     with atomic_path(samples_out, suffix=".csv") as tmp:
-        pd.DataFrame({"s2": pairs.source[pick], "planet": pairs.reference[pick]}).to_csv(
+        pd.DataFrame({"source": pairs.source[pick], "reference": pairs.reference[pick]}).to_csv(
             tmp, index=False, float_format="%.5f"
         )
     log.info(
-        "Planet ≈ %.4f · S2 + %.4f (r² %.3f, %d pixels from %d date pairs)",
+        "%s ≈ %.4f · %s + %.4f (r² %.3f, %d pixels from %d date pairs)",
+        names[0],
         fit.slope,
+        names[1],
         fit.intercept,
         fit.r2,
         fit.n_pixels,

@@ -12,7 +12,12 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
-def report_figures(inputs: Mapping[str, str], outputs: Mapping[str, str], parcels_shown: int) -> None:
+def report_figures(
+    inputs: Mapping[str, str],
+    outputs: Mapping[str, str],
+    parcels_shown: int,
+    sensors: tuple[str, str] = ("sentinel2", "planet"),
+) -> None:
     """The report's figures and tables.
 
     Args:
@@ -22,6 +27,7 @@ def report_figures(inputs: Mapping[str, str], outputs: Mapping[str, str], parcel
         outputs: ``maps`` (a folder), ``curves``, ``scatter``, ``timeseries``, ``regression``,
             ``ablation``, ``baselines``.
         parcels_shown: how many of the largest parcels the time series shows.
+        sensors: the regression's source and reference sensors (``sensors.pretraining``, ``sensors.reference``).
     """
     import pandas as pd
     import rasterio
@@ -29,6 +35,7 @@ def report_figures(inputs: Mapping[str, str], outputs: Mapping[str, str], parcel
     from sar2ndvi import figures
     from sar2ndvi.grid import AreaGrid
     from sar2ndvi.io import read_raster, write_text_if_changed
+    from sar2ndvi.sensors import sensor
 
     inp, out = inputs, outputs
     grid = AreaGrid.read(inp["grid"])
@@ -79,7 +86,12 @@ def report_figures(inputs: Mapping[str, str], outputs: Mapping[str, str], parcel
     samples = pd.read_csv(inp["regression_samples"])
     figures.save(
         figures.regression(
-            samples["s2"].to_numpy(), samples["planet"].to_numpy(), fit["slope"], fit["intercept"], fit["r2"]
+            samples["source"].to_numpy(),
+            samples["reference"].to_numpy(),
+            fit["slope"],
+            fit["intercept"],
+            fit["r2"],
+            titles=(sensor(sensors[0]).title, sensor(sensors[1]).title),
         ),
         out["regression"],
     )

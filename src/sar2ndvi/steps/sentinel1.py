@@ -189,7 +189,7 @@ def write_sigma0(
     Raises:
         ValueError: with ``require_coverage``, for a product that does not cover the grid.
     """
-    from sar2ndvi.sentinel1.geocode import geocode_sigma0
+    from sar2ndvi.sentinel1.geocode import geocode_backscatter
     from sar2ndvi.sentinel1.layout import product_name
     from sar2ndvi.sentinel1.orbit_file import read_orbit_file
     from sar2ndvi.sentinel1.safe import SafeProduct
@@ -207,7 +207,7 @@ def write_sigma0(
     if settings["border_noise"] != "never":
         options.update(border_limit=settings["border_noise_limit"], border_threshold=settings["border_noise_threshold"])
     polarisations = tuple(settings["polarisations"])
-    result = geocode_sigma0(
+    result = geocode_backscatter(
         safe,
         grid,
         heights if terrain_correction else np.zeros(grid.shape),
@@ -232,7 +232,7 @@ def write_sigma0(
     # the terrain layers follow the polarisations, so band n of every σ0 raster is the same polarisation
     write_raster(
         out,
-        np.concatenate([result.sigma0, *(layer[np.newaxis] for layer in result.layers.values())]),
+        np.concatenate([result.backscatter, *(layer[np.newaxis] for layer in result.layers.values())]),
         grid,
         [f"{result.quantity}_{pol} (linear)" for pol in polarisations] + [LAYER_DESCRIPTIONS[n] for n in result.layers],
         {"scene": product_name(product), **result.metadata},
