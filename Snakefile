@@ -43,9 +43,18 @@ localrules:
     experiments,
     s1_search,
     optical_search,
+    optical_clear_fractions,
     area_grid,
     ablation,
     baselines,
+
+
+onsuccess:
+    run_summary()
+
+
+onerror:
+    run_summary()
 
 
 rule all:

@@ -59,6 +59,27 @@ def test_schema_rejects_a_misspelt_key(repo, config):
         _validate(repo, bad)
 
 
+def test_schema_rejects_a_value_of_the_wrong_type_naming_the_key(repo, config):
+    bad = copy.deepcopy(config)
+    bad["pairing"]["max_days"] = "three"
+    with pytest.raises(Exception, match=r"'three' is not of type 'integer'[\s\S]*max_days"):
+        _validate(repo, bad)
+
+
+def test_the_two_sensors_of_the_method_must_differ(repo, tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "same.yaml").write_text("sensors: {reference: planet, pretraining: planet}\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(repo / "Snakefile"), "--directory", str(tmp_path),
+         f"--configfile={tmp_path / 'same.yaml'}", "--dry-run", "--cores", "1"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "sensors.reference and sensors.pretraining are both 'planet'" in result.stdout + result.stderr
+
+
 def _pip_pins(repo):
     pins = {}
     for line in (repo / "requirements.txt").read_text().splitlines():

@@ -38,8 +38,9 @@ def weights(run: Path) -> dict[str, str]:
     }
 
 
-def kill_when(repo: Path, run: Path, started: str, *args: str, timeout: float = 600) -> str:
-    """Start the workflow, SIGKILL it with all its jobs once its output shows ``started``; return its output."""
+def kill_when(repo: Path, run: Path, started: str, *args: str, writing: str = "", timeout: float = 600) -> str:
+    """Start the workflow, SIGKILL it with all its jobs once its output shows ``started`` (and, with
+    ``writing``, once a file of that glob exists under ``run``: a job caught writing); return its output."""
     log = run / "killed_run.txt"
     with open(log, "w") as out:
         process = subprocess.Popen(
@@ -50,27 +51,34 @@ def kill_when(repo: Path, run: Path, started: str, *args: str, timeout: float = 
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout
-        while started not in log.read_text():
+        while started not in log.read_text() or (writing and not list(run.glob(writing))):
             assert process.poll() is None, f"the run ended before {started!r}:\n{log.read_text()[-3000:]}"
             assert time.monotonic() < deadline
-            time.sleep(0.2)
-        time.sleep(1.0)  # well inside the job
+            time.sleep(0.02 if writing else 0.2)
+        if not writing:
+            time.sleep(1.0)  # well inside the job
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
     return log.read_text()
 
 
 @pytest.mark.parametrize(
-    "forced_rule, started",
-    [("s1_sigma0", "rule s1_sigma0:"), ("train", "rule train:")],
-    ids=["killed during the σ0 jobs", "killed during training"],
+    "forced_rule, started, writing",
+    [
+        ("s1_sigma0", "rule s1_sigma0:", ""),
+        ("train", "rule train:", ""),
+        ("dataset", "rule dataset:", "results/dataset/.*.npz.*"),
+    ],
+    ids=["killed during the σ0 jobs", "killed during training", "killed while a training dataset is written"],
 )
 def test_a_killed_run_is_finished_by_the_plain_command_with_the_products_of_an_uninterrupted_run(
-    repo, finished_demo_run, tmp_path, forced_rule, started
+    repo, finished_demo_run, tmp_path, forced_rule, started, writing
 ):
     run = copy_run(finished_demo_run, tmp_path / "run")
     # Redo every job of the rule (and all that follows), as a change of their settings would.
-    output = kill_when(repo, run, started, "--forcerun", forced_rule, "--", *FINAL_TARGETS)
+    output = kill_when(repo, run, started, "--forcerun", forced_rule, "--", *FINAL_TARGETS, writing=writing)
+    if writing:
+        assert list(run.glob(writing)), "the kill left a half-written dataset"
     assert "Finished jobid" in output or started in output
     assert list((run / ".snakemake" / "locks").glob("*.lock")), "the killed run left its locks"
 

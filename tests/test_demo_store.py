@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,44 @@ def test_spec_defaults_match_the_study():
     spec = DemoSpec.from_config({"areas": TINY["areas"], "demo": None})
     assert spec.seed == 2017 and spec.tracks == ((46, 35.0), (119, 42.0))
     assert (spec.start, spec.end, spec.s1_repeat_days, spec.planet_dates) == ("2017-05-01", "2017-11-30", 12, 42)
+
+
+def test_a_truncated_zip_in_a_local_folder_is_skipped_with_a_word_and_the_others_are_listed(tiny_store, tmp_path):
+    import pandas as pd
+
+    from sar2ndvi.steps.sentinel1 import search
+
+    folder = tmp_path / "s1"
+    shutil.copytree(tiny_store / "sentinel1", folder)
+    good, bad = sorted(folder.glob("*.zip"))
+    bad.write_bytes(bad.read_bytes()[: bad.stat().st_size // 2])
+    box = tuple(TINY["areas"]["pretrain"][k] for k in ("west", "south", "east", "north"))
+    start, end = TINY["study"]["start"], TINY["study"]["end"]
+    search("local", folder, start, end, "DESCENDING", box, tmp_path / "scenes.csv", tmp_path / "skipped.csv")
+    assert list(pd.read_csv(tmp_path / "scenes.csv")["scene"]) == [good.stem]
+    skipped = pd.read_csv(tmp_path / "skipped.csv")
+    assert list(skipped["scene"]) == [bad.stem]
+    assert "not a zip file" in skipped.loc[0, "reason"] and "download it again" in skipped.loc[0, "reason"]
+
+
+def test_products_that_miss_the_study_area_are_listed_as_skipped_and_the_search_says_none_is_left(tiny_store, tmp_path):
+    import pandas as pd
+
+    from sar2ndvi.steps.sentinel1 import search
+
+    start, end = TINY["study"]["start"], TINY["study"]["end"]
+    elsewhere = (139.5, 35.5, 139.6, 35.6)
+    with pytest.raises(ValueError, match="no DESCENDING Sentinel-1 IW GRD scene"):
+        search(
+            "demo",
+            tiny_store / "sentinel1",
+            start,
+            end,
+            "DESCENDING",
+            elsewhere,
+            tmp_path / "s.csv",
+            tmp_path / "k.csv",
+        )
+    skipped = pd.read_csv(tmp_path / "k.csv")
+    assert len(skipped) == 2 and skipped["reason"].str.contains("does not cover the study area").all()
+    assert not (tmp_path / "s.csv").exists()

@@ -141,22 +141,62 @@ def test_zipped_geoparquet_is_read(flat_fude, tmp_path):
     assert len(read_fude(archive)) == len(flat_fude)
 
 
-def test_a_folder_of_municipality_files_is_merged_without_duplicates(flat_fude, tmp_path):
-    """MAFF ships one file per municipality; neighbours may both list a border parcel."""
+def test_a_folder_of_municipality_files_in_two_datums_is_merged_in_place_without_duplicates(flat_fude, grid, tmp_path):
+    """MAFF ships one file per municipality; neighbours may both list a border parcel, and an older
+    release may be in the Tokyo datum while a newer one is in JGD2011, 450 m apart here."""
     fude = flat_fude
     west, east = fude.iloc[:100], fude.iloc[90:]
-    west.to_file(tmp_path / "west.geojson", engine="pyogrio")
+    west.to_file(tmp_path / "west.geojson", engine="pyogrio")  # Tokyo datum, as the real file
     to_grid_crs(east, "EPSG:6668").to_parquet(tmp_path / "east.parquet")  # another format, another datum
     (tmp_path / "notes.txt").write_text("not a polygon file")
-    merged = read_fude_source(tmp_path)
-    assert merged.crs == "EPSG:6668", "the first file's CRS (east.parquet sorts first)"
+    merged = read_fude_source(tmp_path, "EPSG:32654")
+    assert merged.crs == "EPSG:32654"
     assert len(merged) == len(fude)
     assert merged["polygon_uuid"].is_unique
+    correct = to_grid_crs(fude, "EPSG:32654")
+    by_uuid = merged.set_index("polygon_uuid").loc[correct["polygon_uuid"]]
+    shift = by_uuid.geometry.centroid.distance(correct.geometry.centroid, align=False)
+    assert shift.max() < 0.5, f"a parcel moved {shift.max():.1f} m"
+    mask = rasterize_parcels(farm_parcels(merged, [100, 200], "EPSG:32654"), grid) > 0
+    truth = rasterize_parcels(farm_parcels(correct, [100, 200], "EPSG:32654"), grid) > 0
+    assert (mask & truth).sum() / (mask | truth).sum() > 0.99
+
+
+def test_tokyo_to_jgd2011_goes_through_a_real_datum_shift_not_the_ballpark_one(fude):
+    """PROJ offers only a no-shift 'ballpark' operation from Tokyo to JGD2011 without its grid."""
+    tokyo = fude.geometry.iloc[0].centroid
+    jgd2011 = to_grid_crs(fude.iloc[:1], "EPSG:6668").geometry.iloc[0].centroid
+    metres_per_degree = 111_000
+    assert 300 < tokyo.distance(jgd2011) * metres_per_degree < 600
+
+
+def test_a_geojson_that_declares_no_crs_is_refused_unless_its_datum_is_given(real_data, fude, tmp_path):
+    """GDAL reads a GeoJSON without a 'crs' member as WGS 84; this one is in the Tokyo datum."""
+    path = tmp_path / "54384129.geojson"
+    text = (real_data / FUDE).read_text()
+    path.write_text(
+        text.replace('"crs": { "type": "name", "properties": { "name": "urn:ogc:def:crs:EPSG::4301" } },', "")
+    )
+    with pytest.raises(ValueError, match=r"54384129\.geojson: the fude polygons declare no CRS.*farms\.crs"):
+        read_fude(path)
+    given = to_grid_crs(read_fude(path, undeclared_crs="EPSG:4301"), "EPSG:32654")
+    declared = to_grid_crs(fude, "EPSG:32654")
+    assert given.geometry.geom_equals_exact(declared.geometry, tolerance=1e-6).all()
+
+
+def test_an_empty_fude_file_says_it_holds_no_polygons(tmp_path):
+    path = tmp_path / "2023_202037.geojson"
+    path.write_text(
+        '{"type": "FeatureCollection", "crs": {"type": "name", "properties": '
+        '{"name": "urn:ogc:def:crs:EPSG::6668"}}, "features": []}'
+    )
+    with pytest.raises(ValueError, match=r"2023_202037\.geojson: holds no polygons"):
+        read_fude(path)
 
 
 def test_an_empty_folder_says_what_to_put_there(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"no fude polygon file .*local\.farms"):
-        read_fude_source(tmp_path)
+        read_fude_source(tmp_path, "EPSG:32654")
 
 
 def test_jgd2000_and_jgd2011_files_land_on_the_same_pixels(fude, grid):

@@ -147,9 +147,10 @@ def test_a_new_planet_date_repairs_and_fine_tunes_without_pre_training_again(rep
     assert HELD_BACK_PLANET_DAY in planet_dates
     after = pair_scenes(pd.read_csv(run / "results/s1/scenes.csv"), planet_dates, 3)
     assert HELD_BACK_PLANET_DAY in set(after["ndvi_date"]) and len(after) > len(before)
-    # the Planet stages share their pairs: all three are built again, and the model fine-tuned again
+    # the new date is clear on all three Planet areas: their datasets are built again, the model fine-tuned again
     expected = SEARCHES | {
         Job("optical_ndvi", f"date={HELD_BACK_PLANET_DAY}, sensor=planet"),
+        Job("optical_clear_fractions", "sensor=planet"),
         Job("optical_regression"),
         *(Job("dataset", f"stage={stage}") for stage in ("finetune", "validation", "test")),
         Job("train", f"variant={MAIN}, stage=finetune"),

@@ -223,6 +223,12 @@ def throughput(command, ctx):
     assert "inference, pix2pix, with TTA" in printed
 
 
+def dag_benchmark(command, ctx):
+    """For a study of 20 scenes, planned once."""
+    printed = shell(f"{command} --scenes 20 --repeats 1", REPO).stdout
+    assert re.search(r"^\s+20\s+\d+\s+\d+\s+\d+\s+[\d.]+$", printed, re.MULTILINE), printed
+
+
 COMMANDS: dict[str, Callable] = {
     "bash tools/setup.sh && snakemake --cores 8 results/ndvi_test.tif": quick_start,
     'bash tools/setup.sh && python3 -m pytest -q -m "not slow" && python3 -m pytest -q -m slow': the_test_command,
@@ -243,6 +249,7 @@ COMMANDS: dict[str, Callable] = {
     "snakemake --cores 8 report_figures && snakemake --report report.html report_figures": report,
     "bash tools/determinism.sh": determinism,
     "python3 benchmarks/model_throughput.py": throughput,
+    "python3 benchmarks/dag_scale.py": dag_benchmark,
     "snakemake --cores 8 --configfile=my.yaml results/ndvi_test.tif": dry_run_of_my_yaml,
     "snakemake --cores 8 results/metrics.json": nothing_left_to_do,
     "snakemake --report report.html report_figures": report,

@@ -86,3 +86,31 @@ def test_records_of_other_events_and_other_loggers_change_nothing(tmp_path):
     journal.emit(logging.LogRecord("x", logging.INFO, __file__, 0, "plain message", None, None))
     journal.emit(event("job_finished", job_id=99))
     assert not journal.path.exists()
+
+
+def test_a_new_run_removes_the_half_written_files_of_jobs_cut_off_and_nothing_else(tmp_path):
+    JobJournal(tmp_path).emit(event("job_info", jobid=4, rule_name="dataset", output=["results/dataset/pretrain.npz"]))
+    folder = tmp_path / "results/dataset"
+    folder.mkdir(parents=True)
+    partial = folder / ".pretrain.npz.k2x9_a.npz"  # as io.atomic_path names it
+    partial.write_bytes(b"\0" * 1024)
+    unpacking = folder / ".pretrain.npz.unpacking-3f"
+    unpacking.mkdir()
+    kept = [folder / "finetune.npz", folder / ".finetune.npz.x1.npz", folder / "pretrain.json"]
+    for path in kept:
+        path.write_bytes(b"kept")
+    told: list[list] = []
+    journal = JobJournal(tmp_path, on_partial_files=told.append)
+    journal.emit(event("workflow_started"))
+    assert not partial.exists() and not unpacking.exists()
+    assert all(path.exists() for path in kept), "only the recorded job's temporaries go"
+    assert sorted(told[0]) == sorted([partial, unpacking])
+
+
+def test_a_dry_run_removes_nothing(tmp_path):
+    JobJournal(tmp_path).emit(event("job_info", jobid=4, rule_name="dataset", output=["results/x.npz"]))
+    (tmp_path / "results").mkdir()
+    partial = tmp_path / "results/.x.npz.abc.npz"
+    partial.write_bytes(b"\0")
+    JobJournal(tmp_path, dry_run=lambda: True).emit(event("workflow_started"))
+    assert partial.exists()

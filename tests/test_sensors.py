@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sar2ndvi.grid import AreaGrid
@@ -49,3 +50,31 @@ def test_a_file_in_a_landsat_folder_that_is_not_an_export_is_named(tmp_path):
     (tmp_path / "scene_june.tif").write_bytes(b"")
     with pytest.raises(ValueError, match=r"scene_june\.tif: not an Earth Engine Landsat 8/9"):
         sensor("landsat").list_folder(tmp_path, "2017-05-01", "2017-11-30")
+
+
+def test_clear_fractions_count_each_areas_farm_pixels_seen(tmp_path):
+    from sar2ndvi.io import write_raster
+    from sar2ndvi.steps.optical import clear_fractions
+
+    study = AreaGrid("pretrain", "EPSG:32654", 10.0, 276000.0, 4046000.0, 8, 6)
+    west = AreaGrid("west", "EPSG:32654", 10.0, 276000.0, 4046000.0, 4, 6)
+    (tmp_path / "pretrain.json").write_text(study.to_json())
+    (tmp_path / "west.json").write_text(west.to_json())
+    farm = np.zeros(study.shape, np.int32)
+    farm[:, 2:6] = 1  # two farm columns in the west half, two in the east
+    write_raster(tmp_path / "mask.tif", farm, study, ["parcel_id"], nodata=None)
+    cloudy_west = np.full(study.shape, 0.5, np.float32)
+    cloudy_west[:, :4] = np.nan
+    write_raster(tmp_path / "a.tif", cloudy_west, study, ["NDVI"], {"date": "20170605"})
+    write_raster(tmp_path / "b.tif", np.full(study.shape, 0.5, np.float32), study, ["NDVI"], {"date": "20170608"})
+    out = tmp_path / "clear.csv"
+    clear_fractions(
+        [str(tmp_path / "a.tif"), str(tmp_path / "b.tif")],
+        tmp_path / "mask.tif",
+        tmp_path / "pretrain.json",
+        [str(tmp_path / "pretrain.json"), str(tmp_path / "west.json")],
+        out,
+    )
+    table = pd.read_csv(out, dtype={"date": str}).set_index(["date", "area"])["clear_fraction"]
+    assert table[("20170605", "west")] == 0.0 and table[("20170605", "pretrain")] == 0.5
+    assert table[("20170608", "west")] == 1.0 and table[("20170608", "pretrain")] == 1.0

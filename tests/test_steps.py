@@ -75,3 +75,51 @@ def test_a_script_runs_from_the_shell_and_makes_the_workflows_bytes(finished_dem
         capture_output=True,
     )  # fmt: skip
     assert out.read_bytes() == made.read_bytes()
+
+
+def test_a_failing_step_writes_its_error_to_its_own_log_as_well_as_the_terminal(tmp_path):
+    fude = tmp_path / "fude.geojson"
+    fude.write_text('{"type": "FeatureCollection", "features": []}')
+    log = tmp_path / "logs" / "farm_parcels.log"
+    result = subprocess.run(
+        [
+            sys.executable, str(REPO / "workflow/scripts/farm_parcels.py"),
+            "--output", str(tmp_path / "parcels.gpkg"),
+            "--params", f"source={fude}", "land_types=[200]", "crs=EPSG:32654", "undeclared_crs=null",
+            "--log", str(log),
+        ],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode != 0
+    message = "fude.geojson: the fude polygons declare no CRS"
+    assert message in result.stderr
+    logged = log.read_text()
+    assert "ERROR" in logged and message in logged and "Traceback" in logged
+    assert not (tmp_path / "parcels.gpkg").exists()
+
+
+def test_prediction_in_chunks_gives_the_same_bytes_and_leaves_out_an_acquisition_without_data(tmp_path, monkeypatch):
+    import json
+
+    import numpy as np
+    import rasterio
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from prediction_memory import prepare
+
+    from sar2ndvi.steps import model
+
+    args = prepare(tmp_path, scenes=7, side=40)
+    with rasterio.open(args["indexes"][3], "r+") as blind:  # an acquisition with no valid σ0 at all
+        blind.write(np.full((blind.count, blind.height, blind.width), np.nan, "float32"))
+    outputs = {}
+    for chunk in (16, 2):
+        monkeypatch.setattr(model, "SCENES_PER_CHUNK", chunk)
+        out = tmp_path / f"ndvi_{chunk}.tif"
+        model.predict(**{**args, "out": str(out)})
+        outputs[chunk] = out.read_bytes()
+    assert outputs[16] == outputs[2]
+    with rasterio.open(tmp_path / "ndvi_2.tif") as src:
+        assert src.count == 6
+        scenes = json.loads(src.tags()["scenes"])
+        assert json.loads(src.tags()["scenes_without_data"]) == ["S1A_0003"] and "S1A_0003" not in scenes

@@ -110,3 +110,39 @@ def test_raster_on_another_grid_is_refused_with_advice(tmp_path):
 def test_secret_looking_tags_are_refused():
     with pytest.raises(ValueError, match="secret"):
         clean_tags({"earthdata_token": "abc"})
+
+
+def test_a_result_is_readable_by_whoever_may_read_the_users_new_files(tmp_path):
+    import os
+
+    from sar2ndvi.io import atomic_path
+
+    previous = os.umask(0o022)
+    try:
+        with atomic_path(tmp_path / "ndvi.tif") as tmp:
+            tmp.write_bytes(b"x")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "ndvi.tif").stat().st_mode & 0o777 == 0o644
+
+
+def test_bands_written_a_few_at_a_time_make_a_band_interleaved_tiled_geotiff_with_overviews(tmp_path):
+    import numpy as np
+    import rasterio
+
+    from sar2ndvi.grid import AreaGrid
+    from sar2ndvi.io import raster_bands
+
+    grid = AreaGrid("area", "EPSG:32654", 10.0, 720_000.0, 4_045_000.0, 600, 300)
+    data = np.random.default_rng(0).random((7, *grid.shape)).astype("float32")
+    data[:, :10] = np.nan
+    names = [f"2017-06-{day:02d}" for day in range(1, 8)]
+    with raster_bands(tmp_path / "ndvi.tif", grid, 7, names, {"units": "NDVI"}) as put:
+        for first in range(0, 7, 3):
+            put(first, data[first : first + 3])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ndvi.tif"], "the staging file is gone"
+    with rasterio.open(tmp_path / "ndvi.tif") as src:
+        assert src.profile["interleave"] == "band" and src.block_shapes[0] == (256, 256)
+        assert src.overviews(1) == [2, 4] and src.descriptions == tuple(names)
+        assert src.tags()["units"] == "NDVI" and src.crs.to_epsg() == 32654 and src.transform == grid.transform
+        np.testing.assert_array_equal(src.read(), data)

@@ -11,7 +11,8 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,23 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp makes the file private (0600); a result gets the modes any new file of the user gets
+        os.chmod(tmp_path, 0o666 & ~current_umask())
         os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it (os.umask sets it while reading it)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o022
 
 
 def write_json(path: str | Path, data: Any) -> None:
@@ -112,15 +126,94 @@ def write_raster(
         "nodata": nodata,
         "compress": "deflate",
     }
+    if cog:
+        with raster_bands(path, grid, data.shape[0], descriptions, tags, data.dtype.name, nodata, cog=True) as put:
+            put(0, data)
+        return
     if data.dtype.kind == "f":
         profile["predictor"] = 3
     with atomic_path(path, suffix=".tif") as tmp:
-        if cog:
-            _write_cog(tmp, data, profile, descriptions, tags)
-        else:
-            profile.update(driver="GTiff", tiled=True, blockxsize=256, blockysize=256)
-            with rasterio.open(tmp, "w", **profile) as dst:
-                _fill(dst, data, descriptions, tags)
+        profile.update(driver="GTiff", tiled=True, blockxsize=256, blockysize=256)
+        with rasterio.open(tmp, "w", **profile) as dst:
+            _fill(dst, data, descriptions, tags)
+
+
+@contextmanager
+def raster_bands(
+    path: str | Path,
+    grid: AreaGrid,
+    count: int,
+    descriptions: Sequence[str] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    dtype: str = "float32",
+    nodata: float | int | None = np.nan,
+    cog: bool = True,
+) -> Iterator[Callable[[int, np.ndarray], None]]:
+    """Write a raster of ``count`` bands on ``grid`` a few bands at a time, atomically.
+
+    Yields ``put(first_band, bands)``, which writes (k, rows, cols) bands from 0-based ``first_band``.
+    The bands are staged in a tiled GeoTIFF beside the result, then copied into a band-interleaved,
+    tiled, deflated GeoTIFF; with ``cog``, with average overviews down to one tile, laid out as a
+    Cloud-Optimized GeoTIFF (the overviews copied ahead of the full resolution). Band interleaving
+    keeps each acquisition readable on its own and the memory flat in the number of bands: a
+    pixel-interleaved tile holds every band, which for a thousand acquisitions is gigabytes.
+    """
+    floating = np.dtype(dtype).kind == "f"
+    if descriptions is not None and len(descriptions) != count:
+        raise ValueError(f"{path}: {len(descriptions)} band descriptions for {count} bands")
+    profile: dict[str, Any] = {
+        "driver": "GTiff",
+        "count": count,
+        "height": grid.height,
+        "width": grid.width,
+        "dtype": dtype,
+        "crs": grid.crs,
+        "transform": grid.transform,
+        "nodata": nodata,
+        "interleave": "band",
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+    }
+    options = {"TILED": "YES", "BLOCKXSIZE": 256, "BLOCKYSIZE": 256, "INTERLEAVE": "BAND", "COMPRESS": "DEFLATE"}
+    if floating:
+        options["PREDICTOR"] = 3
+    with atomic_path(path, suffix=".tif") as tmp:
+        staging = tmp.with_name(tmp.name + ".staging.tif")
+        try:
+            with rasterio.Env(GDAL_CACHEMAX=128), rasterio.open(staging, "w", **profile) as dst:
+
+                def put(first_band: int, bands: np.ndarray) -> None:
+                    bands = np.asarray(bands)
+                    if bands.shape[1:] != grid.shape:
+                        raise ValueError(
+                            f"{path}: bands of shape {bands.shape[1:]} for grid {grid.name!r} {grid.shape}"
+                        )
+                    indexes = list(range(first_band + 1, first_band + 1 + len(bands)))
+                    dst.write(bands.astype(dtype, copy=False), indexes=indexes)
+
+                yield put
+                if descriptions:
+                    for band, text in enumerate(descriptions, start=1):
+                        dst.set_band_description(band, text)
+                if tags:
+                    dst.update_tags(**clean_tags(tags))
+                factors = overview_factors(grid.shape) if cog else []
+                if factors:
+                    dst.build_overviews(factors, Resampling.average)
+            with rasterio.Env(GDAL_CACHEMAX=128), rasterio.open(staging) as src:
+                rasterio.shutil.copy(src, tmp, driver="GTiff", COPY_SRC_OVERVIEWS="YES" if cog else "NO", **options)
+        finally:
+            staging.unlink(missing_ok=True)
+
+
+def overview_factors(shape: tuple[int, int], tile: int = 256) -> list[int]:
+    """Decimation factors 2, 4, … until the image fits in one ``tile`` (none for an image that already does)."""
+    factors, factor = [], 2
+    while max(shape) > tile * factor // 2:
+        factors.append(factor)
+        factor *= 2
+    return factors
 
 
 def write_geotiff(
@@ -165,25 +258,6 @@ def _fill(dst: Any, data: np.ndarray, descriptions: Sequence[str] | None, tags: 
             dst.set_band_description(band, text)
     if tags:
         dst.update_tags(**clean_tags(tags))
-
-
-def _write_cog(
-    tmp: Path,
-    data: np.ndarray,
-    profile: dict[str, Any],
-    descriptions: Sequence[str] | None,
-    tags: Mapping[str, Any] | None,
-) -> None:
-    # GDAL's COG driver writes by copying a finished dataset, so build it in memory first.
-    mem_profile = {k: v for k, v in profile.items() if k not in ("compress", "predictor")}
-    with rasterio.MemoryFile() as mem:
-        with mem.open(driver="GTiff", **mem_profile) as src:
-            _fill(src, data, descriptions, tags)
-        with mem.open() as src:
-            options = {"COMPRESS": "DEFLATE", "BLOCKSIZE": 256, "OVERVIEW_RESAMPLING": "AVERAGE"}
-            if "predictor" in profile:
-                options["PREDICTOR"] = "FLOATING_POINT"
-            rasterio.shutil.copy(src, tmp, driver="COG", **options)
 
 
 def read_raster(path: str | Path, grid: AreaGrid | None = None) -> np.ndarray:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
-
-from sar2ndvi.ndvi import nearest_date
 
 
 def to_date(key: str) -> date:
@@ -24,22 +23,28 @@ def pair_scenes(scenes: pd.DataFrame, ndvi_dates: list[str], max_days: int) -> p
 
     Returns:
         columns scene, s1_date, ndvi_date, gap_days; scenes without a partner are left out;
-        sorted by acquisition time.
+        sorted by acquisition time. Of two dates equally near, the earlier wins.
     """
-    candidates = [to_date(d) for d in ndvi_dates]
-    rows = []
-    for scene, start in zip(scenes["scene"], scenes["start"], strict=True):
-        s1_day = pd.Timestamp(start).date()
-        partner = nearest_date(s1_day, candidates, max_days)
-        if partner is not None:
-            rows.append(
-                {
-                    "scene": scene,
-                    "s1_date": s1_day.strftime("%Y%m%d"),
-                    "ndvi_date": partner.strftime("%Y%m%d"),
-                    "gap_days": abs((partner - s1_day).days),
-                    "start": start,
-                }
-            )
     columns = ["scene", "s1_date", "ndvi_date", "gap_days", "start"]
-    return pd.DataFrame(rows, columns=columns).sort_values("start", kind="stable").reset_index(drop=True)
+    candidates = np.array(sorted({to_date(d).toordinal() for d in ndvi_dates}), dtype=np.int64)
+    if scenes.empty or not len(candidates):
+        return pd.DataFrame(columns=columns)
+    days = np.array([pd.Timestamp(t).date().toordinal() for t in scenes["start"]], dtype=np.int64)
+    after = np.searchsorted(candidates, days)  # first candidate on or after the day
+    before = np.clip(after - 1, 0, len(candidates) - 1)
+    after = np.clip(after, 0, len(candidates) - 1)
+    gap_before, gap_after = np.abs(days - candidates[before]), np.abs(candidates[after] - days)
+    partner = np.where(gap_after < gap_before, candidates[after], candidates[before])
+    gap = np.minimum(gap_before, gap_after)
+    keep = gap <= max_days
+    table = pd.DataFrame(
+        {
+            "scene": scenes["scene"].to_numpy()[keep],
+            "s1_date": [date.fromordinal(int(d)).strftime("%Y%m%d") for d in days[keep]],
+            "ndvi_date": [date.fromordinal(int(d)).strftime("%Y%m%d") for d in partner[keep]],
+            "gap_days": gap[keep].astype(int),
+            "start": scenes["start"].to_numpy()[keep],
+        },
+        columns=columns,
+    )
+    return table.sort_values("start", kind="stable").reset_index(drop=True)

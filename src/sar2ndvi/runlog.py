@@ -10,7 +10,11 @@ from sar2ndvi.sources.credentials import RedactingFilter
 
 
 def configure(log_path: str | Path | None, level: int = logging.INFO) -> logging.Logger:
-    """Send the package's log records to ``log_path`` (created) and to stderr; return the root logger."""
+    """Send the package's log records to ``log_path`` (created) and to stderr; return the root logger.
+
+    An exception that ends the process is written to the log file too (the terminal gets Python's
+    own traceback), so a failed job's log says why it failed.
+    """
     root = logging.getLogger()
     root.setLevel(level)
     for handler in list(root.handlers):
@@ -26,4 +30,21 @@ def configure(log_path: str | Path | None, level: int = logging.INFO) -> logging
         handler.addFilter(RedactingFilter())
         root.addHandler(handler)
     logging.captureWarnings(True)
+    files = [h for h in handlers if isinstance(h, logging.FileHandler)]
+    if files:
+        sys.excepthook = _log_then(files, sys.__excepthook__)
     return root
+
+
+def _log_then(handlers: list[logging.Handler], hook):
+    def excepthook(kind, error, traceback):
+        if not issubclass(kind, KeyboardInterrupt):
+            record = logging.LogRecord(
+                "sar2ndvi", logging.ERROR, "", 0, "%s: %s", (kind.__name__, error), (kind, error, traceback)
+            )
+            for handler in handlers:
+                handler.handle(record)
+                handler.flush()
+        hook(kind, error, traceback)
+
+    return excepthook

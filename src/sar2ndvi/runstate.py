@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -97,6 +98,28 @@ def output_path(name: str) -> str:
     return _ANNOTATION.sub("", str(name)).strip()
 
 
+def partial_files(output: str | Path) -> list[Path]:
+    """The temporaries a writer of ``output`` leaves beside it when it is killed: hidden ``.<name>.*`` files
+    and folders (:func:`sar2ndvi.io.atomic_path`, products being unpacked)."""
+    output = Path(output)
+    if not output.parent.is_dir():
+        return []
+    return sorted(output.parent.glob(f".{output.name}.*"))
+
+
+def remove_partial_files(outputs: list[str], workdir: str | Path = ".") -> list[Path]:
+    """Remove the temporaries of ``outputs`` (paths relative to ``workdir``); return what was removed."""
+    removed = []
+    for output in outputs:
+        for path in partial_files(Path(workdir) / output):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 class JobJournal(logging.Handler):
     """Records, in ``.snakemake/sar2ndvi/unfinished_jobs.json``, the outputs of jobs that started and did not finish.
 
@@ -109,6 +132,8 @@ class JobJournal(logging.Handler):
         dry_run: tells, when a job is announced, whether the run is a dry run (nothing is recorded then).
         on_start: called when Snakemake starts the workflow (its settings are final, its jobs not yet
             planned) with the outputs of :meth:`unfinished`.
+        on_partial_files: called then with the temporaries of the recorded jobs (a killed job's
+            half-written files), which are removed first.
     """
 
     def __init__(
@@ -116,12 +141,14 @@ class JobJournal(logging.Handler):
         workdir: str | Path = ".",
         dry_run: Callable[[], bool] = lambda: False,
         on_start: Callable[[list[str]], None] | None = None,
+        on_partial_files: Callable[[list[Path]], None] | None = None,
     ) -> None:
         super().__init__(level=logging.DEBUG)
         self.workdir = Path(workdir)
         self.path = self.workdir / STATE_FOLDER / JOURNAL
         self.dry_run = dry_run
         self.on_start = on_start
+        self.on_partial_files = on_partial_files
         self._running: dict[object, list[str]] = {}
         try:
             self._entries: dict[str, dict] = json.loads(self.path.read_text())
@@ -141,6 +168,11 @@ class JobJournal(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         event = getattr(record, "event", None)
         try:
+            if event == WORKFLOW_STARTED and not self.dry_run():
+                # while this run holds the directory, no writer of a recorded output is alive
+                removed = remove_partial_files(list(self._entries), self.workdir)
+                if removed and self.on_partial_files is not None:
+                    self.on_partial_files(removed)
             if event == WORKFLOW_STARTED and self.on_start is not None:
                 self.on_start(self.unfinished())
             elif event == JOB_INFO and not self.dry_run():
@@ -172,4 +204,12 @@ class JobJournal(logging.Handler):
         return sorted(missing)
 
 
-__all__ = ["JobJournal", "claim_directory", "claim_holder", "clear_stale_locks", "output_path"]
+__all__ = [
+    "JobJournal",
+    "claim_directory",
+    "claim_holder",
+    "clear_stale_locks",
+    "output_path",
+    "partial_files",
+    "remove_partial_files",
+]

@@ -36,7 +36,9 @@ GRID = "results/grid/{area}.json"
 STUDY_GRID = GRID.format(area=STUDY_AREA)
 HEIGHTS = "results/dem/heights.tif"
 S1_SCENES = "results/s1/scenes.csv"
+S1_SKIPPED = "results/s1/skipped.csv"  # products the search found and left out, and why
 OPTICAL_SCENES = "results/{sensor}/scenes.csv"
+CLEAR_FRACTIONS = "results/{sensor}/clear_fractions.csv"
 OPTICAL_EXPORTS = "results/{sensor}/exports"  # where Earth Engine images are fetched to
 PRETRAIN_DATASET_RECORD = "results/dataset/pretrain.json"
 
@@ -73,8 +75,34 @@ if workflow.is_main_process and claim_directory():
     stale_locks = clear_stale_locks()
     if stale_locks:
         logger.warning(f"Removed {len(stale_locks)} lock file(s) of an earlier run that is no longer alive.")
-    JOURNAL = JobJournal(dry_run=lambda: workflow.dryrun, on_start=rebuild_unfinished)
+    JOURNAL = JobJournal(
+        dry_run=lambda: workflow.dryrun,
+        on_start=rebuild_unfinished,
+        on_partial_files=lambda removed: logger.warning(
+            f"Removed {len(removed)} half-written file(s) of jobs cut off in an earlier run: "
+            + ", ".join(str(path) for path in removed[:5])
+        ),
+    )
     logging.getLogger("snakemake.logging").addHandler(JOURNAL)
+
+
+def run_summary():
+    """What the run left out on purpose, told at its end (the details are in the jobs' logs)."""
+    if os.path.exists(S1_SKIPPED):
+        skipped = pd.read_csv(S1_SKIPPED)
+        if not skipped.empty:
+            lines = "\n".join(f"  {row.scene}: {row.reason}" for row in skipped.itertuples())
+            logger.warning(f"{len(skipped)} Sentinel-1 product(s) found and left out (listed in {S1_SKIPPED}):\n{lines}")
+    for sensor in OPTICAL_SENSORS:
+        path = CLEAR_FRACTIONS.format(sensor=sensor)
+        if not os.path.exists(path):
+            continue
+        fractions = pd.read_csv(path, dtype={"date": str})
+        areas = [STAGE_AREA[stage] for stage, target in STAGE_TARGET.items() if target == sensor]
+        unseen = fractions[(fractions["clear_fraction"] == 0) & fractions["area"].isin(areas)]
+        if not unseen.empty:
+            lines = ", ".join(f"{row.date} ({row.area})" for row in unseen.itertuples())
+            logger.warning(f"{sensor} date(s) that saw none of an area's farms, not paired there: {lines}")
 
 
 def output_of(pattern, **wildcards):
@@ -169,9 +197,30 @@ def checkpoint_file(producer, path, **wildcards):
     return path
 
 
+_DERIVED = {}
+
+
+def derived(path, make):
+    """``make(path)``, computed once per version of the file (its size and modification time).
+
+    Planning a study of a thousand scenes asks the same tables thousands of times (a record per
+    scene, the files of each date); reading them once per version keeps the plan in seconds, and
+    a table rewritten by a checkpoint is read again. Callers must not change what they get.
+    """
+    stat = os.stat(path)
+    key = (path, make.__name__, stat.st_mtime_ns, stat.st_size)
+    if key not in _DERIVED:
+        _DERIVED[key] = make(path)
+    return _DERIVED[key]
+
+
 def s1_scene_table():
     """The scenes of the last Sentinel-1 search on the configured relative orbits, sorted by time."""
-    table = pd.read_csv(checkpoint_file(checkpoints.s1_search, S1_SCENES))
+    return derived(checkpoint_file(checkpoints.s1_search, S1_SCENES), _scenes_on_the_orbits)
+
+
+def _scenes_on_the_orbits(path):
+    table = pd.read_csv(path)
     orbits = config["sentinel1"]["relative_orbits"]
     kept = keep_relative_orbits(table, orbits)
     if kept.empty and not table.empty:
@@ -193,15 +242,18 @@ def s1_record(wildcards):
     re-evaluates earlier download jobs after a new search, and only a job that actually runs
     for an unlisted scene must fail (it says so).
     """
-    table = s1_scene_table().set_index("scene")
-    if wildcards.scene not in table.index:
-        return None
-    row = table.loc[wildcards.scene]
+    return derived(checkpoint_file(checkpoints.s1_search, S1_SCENES), _records).get(wildcards.scene)
+
+
+def _records(path):
     return {
-        "scene": wildcards.scene,
-        "url": row["url"],
-        "bytes": None if pd.isna(row["bytes"]) else int(row["bytes"]),
-        "md5": None if pd.isna(row["md5"]) else str(row["md5"]),
+        row.scene: {
+            "scene": row.scene,
+            "url": row.url,
+            "bytes": None if pd.isna(row.bytes) else int(row.bytes),
+            "md5": None if pd.isna(row.md5) else str(row.md5),
+        }
+        for row in s1_scene_table().itertuples()
     }
 
 
@@ -230,7 +282,19 @@ def ndvi_settings(sensor):
 
 def optical_table(sensor):
     path = checkpoint_file(checkpoints.optical_search, OPTICAL_SCENES.format(sensor=sensor), sensor=sensor)
+    return derived(path, _optical_rows)
+
+
+def _optical_rows(path):
     return pd.read_csv(path, dtype={"date": str}, keep_default_na=False)
+
+
+def _files_by_date(path):
+    rows = _optical_rows(path)
+    return {
+        column: {date: [p for p in group if p] for date, group in rows.groupby("date")[column]}
+        for column in ("path", "mask_path")
+    }
 
 
 def optical_dates(sensor):
@@ -245,8 +309,9 @@ def optical_scene_files(column):
     """The files of a sensor's scenes of a date (their images, or their masks), from its search table."""
 
     def files(wildcards):
-        rows = optical_table(wildcards.sensor)
-        return [p for p in rows.loc[rows["date"] == wildcards.date, column] if p]
+        sensor = wildcards.sensor
+        path = checkpoint_file(checkpoints.optical_search, OPTICAL_SCENES.format(sensor=sensor), sensor=sensor)
+        return derived(path, _files_by_date)[column].get(wildcards.date, [])
 
     return files
 
@@ -255,17 +320,41 @@ def regression_ndvi(sensor):
     return lambda wildcards: [ndvi_path(sensor, d) for d in optical_dates(sensor)]
 
 
+def clear_dates(sensor, area):
+    """The sensor's NDVI dates that saw at least one of the area's farm pixels clear."""
+    path = checkpoint_file(checkpoints.optical_clear_fractions, CLEAR_FRACTIONS.format(sensor=sensor), sensor=sensor)
+    seen = derived(path, _clear_dates_by_area).get(area, set())
+    return sorted(seen & set(optical_dates(sensor)))
+
+
+def _clear_dates_by_area(path):
+    table = pd.read_csv(path, dtype={"date": str})
+    clear = table[table["clear_fraction"] > 0]
+    return {area: set(group) for area, group in clear.groupby("area")["date"]}
+
+
+_PAIRS = {}
+
+
 def stage_pairs(stage):
-    """S1 scenes of the study period paired with the stage's NDVI dates."""
+    """S1 scenes of the study period paired with the nearest of the stage's NDVI dates that saw its farms."""
     from sar2ndvi.pairing import pair_scenes
 
-    target = STAGE_TARGET[stage]
-    return pair_scenes(s1_scene_table(), optical_dates(target), config["pairing"]["max_days"])
+    scenes, dates = s1_scene_table(), clear_dates(STAGE_TARGET[stage], STAGE_AREA[stage])
+    key = (stage, id(scenes), tuple(dates))
+    if key not in _PAIRS:
+        _PAIRS[key] = pair_scenes(scenes, dates, config["pairing"]["max_days"])
+    return _PAIRS[key]
 
 
 def stage_tables(wildcards):
-    """The search tables a stage's pairs come from."""
-    return [ancient(S1_SCENES), ancient(OPTICAL_SCENES.format(sensor=STAGE_TARGET[wildcards.stage]))]
+    """The tables a stage's pairs come from (read in its params, so declared as inputs)."""
+    sensor = STAGE_TARGET[wildcards.stage]
+    return [
+        ancient(S1_SCENES),
+        ancient(OPTICAL_SCENES.format(sensor=sensor)),
+        ancient(CLEAR_FRACTIONS.format(sensor=sensor)),
+    ]
 
 
 def dataset_indexes(wildcards):

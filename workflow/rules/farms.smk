@@ -7,6 +7,7 @@ rule farm_parcels:
         source=lambda wildcards: source_folder("farms", "maff"),
         land_types=config["farms"]["land_types"],
         crs=config["study"]["crs"],
+        undeclared_crs=config["farms"]["crs"],
     log:
         "logs/farm_parcels.log",
     benchmark:

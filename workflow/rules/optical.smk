@@ -67,6 +67,28 @@ rule optical_ndvi:
         "../scripts/optical_ndvi.py"
 
 
+# A checkpoint: pairing reads it (common.smk, stage_pairs) to leave out dates that saw none of a
+# stage's farms. Rewritten whenever an NDVI changes; the datasets read it as an ancient input and
+# rerun only when their pairs (params) change.
+checkpoint optical_clear_fractions:
+    input:
+        table=ancient(OPTICAL_SCENES),
+        ndvi=lambda wildcards: [ndvi_path(wildcards.sensor, d) for d in optical_dates(wildcards.sensor)],
+        mask=output_of(rules.farm_mask.output[0], area=STUDY_AREA),
+        study_grid=STUDY_GRID,
+        grids=[GRID.format(area=area) for area in sorted(set(STAGE_AREA.values()))],
+    output:
+        CLEAR_FRACTIONS,
+    log:
+        "logs/optical_clear_fractions/{sensor}.log",
+    benchmark:
+        "results/benchmarks/optical_clear_fractions/{sensor}.tsv"
+    conda:
+        "../../envs/geo.yaml"
+    script:
+        "../scripts/optical_clear_fractions.py"
+
+
 # A checkpoint: the pre-training dataset reads the fit in its params (common.smk,
 # pretraining_calibration), and is re-evaluated once a refit is known.
 checkpoint optical_regression:

@@ -5,6 +5,7 @@ checkpoint s1_search:
         store=demo_store_flag("sentinel1"),
     output:
         scenes=S1_SCENES,
+        skipped=S1_SKIPPED,
     params:
         source=config["sources"]["sentinel1"],
         folder=lambda wildcards: source_folder("sentinel1", "sentinel1"),

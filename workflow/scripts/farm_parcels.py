@@ -5,4 +5,4 @@ from sar2ndvi.steps.job import current_job
 
 if __name__ == "__main__":
     job = current_job(globals(), __doc__)
-    farms.parcels(job.params.source, job.params.land_types, job.params.crs, job.output[0])
+    farms.parcels(job.params.source, job.params.land_types, job.params.crs, job.output[0], job.params.undeclared_crs)

@@ -7,4 +7,6 @@ from sar2ndvi.steps.job import current_job
 if __name__ == "__main__":
     job = current_job(globals(), __doc__)
     p = job.params
-    sentinel1.search(p.source, p.folder, p.start, p.end, p.flight_direction, p.study_box, job.output.scenes)
+    sentinel1.search(
+        p.source, p.folder, p.start, p.end, p.flight_direction, p.study_box, job.output.scenes, job.output.skipped
+    )

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from sar2ndvi.io import current_umask
 from sar2ndvi.sentinel1.safe import POLARISATIONS, pol_file_pattern
 
 #: The files each polarisation needs, in the order they are unpacked.
@@ -174,6 +175,7 @@ def unpack_product(source: str | Path, dest: str | Path, polarisations: Iterable
             _copy_folder(source, tmp, polarisations)
         else:
             _extract_zip(source, tmp, polarisations)
+        os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes the folder private
         if dest.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.replaced-", dir=dest.parent))
             os.replace(dest, old / dest.name)

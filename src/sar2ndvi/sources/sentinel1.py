@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
+import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +17,8 @@ from shapely.geometry import box
 from sar2ndvi.sentinel1.layout import product_name, unpack_product
 from sar2ndvi.sentinel1.safe import relative_orbit
 from sar2ndvi.sources.transfer import VerificationError, verify_file
+
+log = logging.getLogger(__name__)
 
 # ESA's product name; COG products (Copernicus Data Space Ecosystem) end "_COG".
 GRANULE = re.compile(
@@ -55,6 +60,14 @@ def parse_granule(name: str) -> dict:
     return fields
 
 
+@dataclass(frozen=True)
+class SkippedScene:
+    """A product a search found and left out on purpose, and why (for the run's summary)."""
+
+    scene: str
+    reason: str
+
+
 def filter_scenes(
     table: pd.DataFrame,
     start: str,
@@ -63,9 +76,14 @@ def filter_scenes(
     footprints: list | None = None,
     study_box: tuple[float, float, float, float] | None = None,
     relative_orbits: Sequence[int] | None = None,
+    skipped: list[SkippedScene] | None = None,
 ) -> pd.DataFrame:
     """Scenes acquired on days ``start``..``end`` (inclusive, UTC), of the direction, covering the study
-    box, on ``relative_orbits`` if any are given."""
+    box, on ``relative_orbits`` if any are given.
+
+    A scene of the period and direction whose footprint misses the study box is added to ``skipped``
+    (and logged): such a product in a folder of the user's is worth a word.
+    """
     times = pd.to_datetime(table["start"])
     keep = (times >= pd.Timestamp(start)) & (times < pd.Timestamp(end) + pd.Timedelta(days=1))
     if flight_direction:
@@ -74,7 +92,13 @@ def filter_scenes(
         keep &= table["relative_orbit"].isin([int(orbit) for orbit in relative_orbits])
     if footprints is not None and study_box is not None:
         area = box(*study_box)
-        keep &= pd.Series([fp is None or fp.intersects(area) for fp in footprints], index=table.index)
+        covers = pd.Series([fp is None or fp.intersects(area) for fp in footprints], index=table.index)
+        for scene in table.loc[keep & ~covers, "scene"]:
+            reason = f"its footprint does not cover the study area {tuple(study_box)}"
+            log.warning("%s skipped: %s", scene, reason)
+            if skipped is not None:
+                skipped.append(SkippedScene(scene, reason))
+        keep &= covers
     out = table[keep].sort_values(["start", "scene"], kind="stable").reset_index(drop=True)
     return out[SCENE_COLUMNS]
 
@@ -99,6 +123,7 @@ def search_catalog(
     flight_direction: str | None,
     study_box: tuple[float, float, float, float],
     relative_orbits: Sequence[int] | None = None,
+    skipped: list[SkippedScene] | None = None,
 ) -> pd.DataFrame:
     """Scenes listed in an ASF-style JSON catalogue (the demo archive's ``sentinel1/catalog.json``).
 
@@ -133,7 +158,8 @@ def search_catalog(
         footprints.append(shapely_wkt.loads(rec["wkt"]) if rec.get("wkt") else None)
     if not rows:
         return pd.DataFrame(columns=SCENE_COLUMNS)
-    return filter_scenes(pd.DataFrame(rows), start, end, flight_direction, footprints, study_box, relative_orbits)
+    table = pd.DataFrame(rows)
+    return filter_scenes(table, start, end, flight_direction, footprints, study_box, relative_orbits, skipped)
 
 
 def search_folder(
@@ -143,11 +169,14 @@ def search_folder(
     flight_direction: str | None,
     study_box: tuple[float, float, float, float],
     relative_orbits: Sequence[int] | None = None,
+    skipped: list[SkippedScene] | None = None,
 ) -> pd.DataFrame:
     """Scenes in a folder of GRD zips or ``.SAFE`` folders (the ``local`` source).
 
     Direction and footprint come from each product's ``manifest.safe``. Paths are listed as the
-    folder is given: relative to the working directory when the folder is.
+    folder is given: relative to the working directory when the folder is. A product that cannot be
+    read (a truncated or corrupt zip, a folder without its manifest) is left out, logged and added to
+    ``skipped`` with what to do; the others are listed.
 
     Raises:
         FileNotFoundError: if the folder does not exist.
@@ -160,8 +189,16 @@ def search_folder(
     rows, footprints = [], []
     for path in sorted([*folder.glob("S1*_IW_GRD*.zip"), *folder.glob("S1*_IW_GRD*.SAFE")]):
         fields = parse_granule(path.name)
-        product = SafeProduct(path)
-        info = product.info
+        try:
+            product = SafeProduct(path)
+            info = product.info
+            footprint = getattr(product, "footprint", None)
+        except (zipfile.BadZipFile, OSError, ValueError, KeyError) as err:
+            reason = f"{path} cannot be read ({err}); download it again, or remove it from the folder"
+            log.warning("%s skipped: %s", product_name(path), reason)
+            if skipped is not None:
+                skipped.append(SkippedScene(product_name(path), reason))
+            continue
         rows.append(
             {
                 "scene": product_name(path),
@@ -176,10 +213,11 @@ def search_folder(
                 "md5": None,
             }
         )
-        footprints.append(getattr(product, "footprint", None))
+        footprints.append(footprint)
     if not rows:
         return pd.DataFrame(columns=SCENE_COLUMNS)
-    return filter_scenes(pd.DataFrame(rows), start, end, flight_direction, footprints, study_box, relative_orbits)
+    table = pd.DataFrame(rows)
+    return filter_scenes(table, start, end, flight_direction, footprints, study_box, relative_orbits, skipped)
 
 
 def fetch_scene(record: dict, dest: str | Path, polarisations: Sequence[str] = ("VV", "VH")) -> Path:

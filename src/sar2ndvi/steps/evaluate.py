@@ -48,6 +48,9 @@ def evaluate(
     for k, pair in enumerate(test_samples["pair_index"]):
         scene = test_table["scene"].iloc[pair]
         date = test_table["ndvi_date"].iloc[pair]
+        if scene not in band_scenes:
+            log.warning("%s: left out of the prediction (no valid SAR value on the area); not scored", scene)
+            continue
         target, mask = test_samples["y"][k, 0], test_samples["mask"][k, 0] > 0
         pred = predicted[band_scenes.index(scene)]
         preds.append(pred)

@@ -12,16 +12,24 @@ from sar2ndvi.io import write_raster
 log = logging.getLogger(__name__)
 
 
-def parcels(source: str | Path | None, land_types: Sequence[int], crs: str, out: str | Path) -> None:
+def parcels(
+    source: str | Path | None,
+    land_types: Sequence[int],
+    crs: str,
+    out: str | Path,
+    undeclared_crs: str | None = None,
+) -> None:
     """Farm parcels of ``land_types`` from a MAFF fude source, reprojected to ``crs``, as a GeoPackage.
 
+    ``undeclared_crs`` (``farms.crs``) is the CRS of files that declare none; without it they are refused.
+
     Raises:
-        ValueError: when no parcel has one of the land types.
+        ValueError: when no parcel has one of the land types, or as :func:`sar2ndvi.farms.read_fude_source`.
     """
     from sar2ndvi.farms import farm_parcels, read_fude_source, write_parcels
 
     folder = Path(source or "")
-    kept = farm_parcels(read_fude_source(folder), list(land_types), crs)
+    kept = farm_parcels(read_fude_source(folder, crs, undeclared_crs), list(land_types), crs)
     if kept.empty:
         raise ValueError(f"{folder}: no parcel of land_type {list(land_types)}; check farms.land_types")
     write_parcels(kept, out)

@@ -14,6 +14,11 @@ from sar2ndvi.steps.job import as_paths
 
 log = logging.getLogger(__name__)
 
+#: acquisitions predicted and written at a time: memory stays flat in the number of scenes
+SCENES_PER_CHUNK = 16
+#: MB of GDAL's block cache in the prediction job
+GDAL_CACHE_MB = 128
+
 
 def train(
     variant_name: str,
@@ -125,57 +130,82 @@ def predict(
         ensemble: write ``"<time> mean"`` and ``"<time> std"`` bands of the models, else one band per acquisition.
     """
     import pandas as pd
+    import rasterio
 
     from sar2ndvi.dataset import static_layers
     from sar2ndvi.grid import AreaGrid
-    from sar2ndvi.io import read_raster, write_raster
+    from sar2ndvi.io import raster_bands, read_raster
     from sar2ndvi.model import Checkpoint
     from sar2ndvi.model import predict as run_model
     from sar2ndvi.variants import DATASET_CHANNELS, channel_positions
 
-    study = AreaGrid.read(study_grid)
-    area = AreaGrid.read(grid)
-    row, col, rows, cols = study.window_of(area)
-    window = (slice(row, row + rows), slice(col, col + cols))
-    farm = read_raster(mask, area)[0] > 0
-    table = pd.DataFrame(dict(scenes))
-    static = static_layers(read_raster(heights, study)[0][window], farm)
-    x = np.stack(
-        [np.concatenate([read_raster(path, study)[(slice(None), *window)], static]) for path in as_paths(indexes)]
-    )
-    no_data = ~np.isfinite(x).all(axis=1)
-    members, digests = [], []
-    for path in as_paths(models):
-        checkpoint = Checkpoint.load(path)
-        keep = channel_positions(DATASET_CHANNELS, checkpoint.channel_names)
-        members.append(run_model(checkpoint, x[:, keep], tta=tta, device=device, threads=threads))
-        digests.append(checkpoint.digest)
-    members = np.stack(members)
-    times = [pd.Timestamp(t).isoformat() for t in table["start"]]
-    if ensemble:
-        # mean and spread of the members, interleaved per acquisition: "<time> mean", "<time> std"
-        bands = np.stack([members.mean(axis=0), members.std(axis=0)], axis=1).reshape(-1, rows, cols)
-        names = [f"{t} {stat}" for t in times for stat in ("mean", "std")]
-        band_no_data = np.repeat(no_data, 2, axis=0)
-    else:
-        bands, names, band_no_data = members[0], times, no_data
-    bands[:, ~farm] = np.nan
-    bands[band_no_data] = np.nan
-    write_raster(
-        out,
-        bands,
-        area,
-        names,
-        {
+    # GDAL's block cache (5 % of the machine's memory by default) would otherwise fill with every
+    # acquisition read and written, and the job's memory grow with the length of the study
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+        study = AreaGrid.read(study_grid)
+        area = AreaGrid.read(grid)
+        row, col, rows, cols = study.window_of(area)
+        window = (slice(row, row + rows), slice(col, col + cols))
+        farm = read_raster(mask, area)[0] > 0
+        table = pd.DataFrame(dict(scenes))
+        static = static_layers(read_raster(heights, study)[0][window], farm)
+        paths = as_paths(indexes)
+
+        def inputs(k: int) -> np.ndarray:
+            return np.concatenate([read_raster(paths[k], study)[(slice(None), *window)], static])
+
+        # an acquisition with no SAR value on the area's farms would be a band of NaN: left out, and said
+        where = farm if farm.any() else np.ones(farm.shape, bool)
+        empty = np.array([not np.isfinite(inputs(k)).all(axis=0)[where].any() for k in range(len(paths))], bool)
+        if empty.any():
+            log.warning(
+                "%s: %d acquisition(s) without a valid SAR value on the area left out: %s",
+                area.name,
+                int(empty.sum()),
+                ", ".join(table.loc[empty, "scene"]),
+            )
+        left_out = list(table.loc[empty, "scene"])
+        kept = np.flatnonzero(~empty)
+        table = table.loc[kept].reset_index(drop=True)
+        if not len(kept):
+            raise ValueError(f"{grid}: none of the {len(empty)} acquisitions has a valid SAR value on the area's farms")
+        checkpoints = [Checkpoint.load(path) for path in as_paths(models)]
+        digests = [c.digest for c in checkpoints]
+        positions = [channel_positions(DATASET_CHANNELS, c.channel_names) for c in checkpoints]
+        times = [pd.Timestamp(t).isoformat() for t in table["start"]]
+        per_scene = 2 if ensemble else 1
+        # "<time> mean" and "<time> std" of the members per acquisition, else one band per acquisition
+        names = [f"{t} {stat}" for t in times for stat in ("mean", "std")] if ensemble else times
+        tags = {
             "scenes": json.dumps(list(table["scene"])),
+            **({"scenes_without_data": json.dumps(left_out)} if left_out else {}),
             "models": json.dumps(digests),
             "units": "NDVI",
             "test_time_augmentation": str(tta),
             "ensemble_members": str(len(digests)),
             "area": area.name,
-        },
-        cog=True,
-    )
+        }
+        # a few acquisitions at a time, so that memory does not grow with the length of the study (an
+        # image's prediction does not depend on the others in its batch: sar2ndvi.model.predict)
+        with raster_bands(out, area, len(kept) * per_scene, names, tags, cog=True) as put:
+            for first in range(0, len(kept), SCENES_PER_CHUNK):
+                chunk = kept[first : first + SCENES_PER_CHUNK]
+                x = np.stack([inputs(k) for k in chunk])
+                no_data = ~np.isfinite(x).all(axis=1)
+                members = np.stack(
+                    [
+                        run_model(c, x[:, keep], tta=tta, device=device, threads=threads)
+                        for c, keep in zip(checkpoints, positions, strict=True)
+                    ]
+                )
+                if ensemble:
+                    bands = np.stack([members.mean(axis=0), members.std(axis=0)], axis=1).reshape(-1, rows, cols)
+                    band_no_data = np.repeat(no_data, 2, axis=0)
+                else:
+                    bands, band_no_data = members[0], no_data
+                bands[:, ~farm] = np.nan
+                bands[band_no_data] = np.nan
+                put(first * per_scene, bands)
     log.info("%s: %d acquisitions predicted with %d model(s) %s", area.name, len(table), len(digests), digests)
 
 

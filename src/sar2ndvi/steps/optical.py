@@ -175,3 +175,47 @@ def regression(
     )
     for pair in pairs.date_pairs:
         log.info("pair %s", pair)
+
+
+def clear_fractions(
+    ndvi: Sequence[str],
+    mask: str | Path,
+    study_grid: str | Path,
+    grids: Sequence[str],
+    out: str | Path,
+) -> None:
+    """For every NDVI date and area, the fraction of the area's farm pixels the image saw clear (CSV).
+
+    Pairing reads it to leave out dates that saw none of a stage's farms (a fully cloudy image)
+    in favour of a clear one within the window. Columns: ``date``, ``area``, ``clear_fraction``.
+
+    Args:
+        ndvi: NDVI rasters on the study grid (their ``date`` tag names the day).
+        mask: the study grid's farm mask (parcel ids, 0 off farm).
+        grids: the areas' grids (JSON), windows of the study grid.
+    """
+    import pandas as pd
+    import rasterio
+
+    study = AreaGrid.read(study_grid)
+    farm = read_raster(mask, study)[0] > 0
+    windows = {}
+    for path in as_paths(grids):
+        area = AreaGrid.read(path)
+        row, col, rows, cols = study.window_of(area)
+        window = (slice(row, row + rows), slice(col, col + cols))
+        # an area without farm pixels is judged on all of its pixels
+        windows[area.name] = (window, farm[window] if farm[window].any() else np.ones((rows, cols), bool))
+    records = []
+    for path in as_paths(ndvi):
+        with rasterio.open(path) as src:
+            date = src.tags().get("date") or Path(path).stem
+        seen = np.isfinite(read_raster(path, study)[0])
+        for name, (window, where) in windows.items():
+            records.append({"date": date, "area": name, "clear_fraction": round(float(seen[window][where].mean()), 4)})
+    table = pd.DataFrame(records, columns=["date", "area", "clear_fraction"])
+    with atomic_path(out, suffix=".csv") as tmp:
+        table.to_csv(tmp, index=False)
+    cloudy = table[table["clear_fraction"] == 0]
+    for row in cloudy.itertuples():
+        log.warning("%s: no clear farm pixel in area %s; not paired there", row.date, row.area)

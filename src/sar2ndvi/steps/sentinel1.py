@@ -29,19 +29,24 @@ def search(
     flight_direction: str,
     study_box: Sequence[float],
     out: str | Path,
+    skipped_out: str | Path | None = None,
 ) -> None:
     """The table of IW GRD scenes over ``study_box`` in [start, end] (sorted; rewritten only on change).
 
     ``source`` "asf" asks ASF's catalogue, "demo" the demo archive's catalogue in ``folder``, "local"
     the products in ``folder``. Every track of the direction is listed; the tracks to use are chosen
-    when the table is read.
+    when the table is read. The products found and left out (unreadable, or off the study area) are
+    listed in ``skipped_out`` (CSV: scene, reason), for the run's summary.
 
     Raises:
         ValueError: when no scene matches.
     """
+    import pandas as pd
+
     from sar2ndvi.sources.sentinel1 import search_catalog, search_folder
 
     box = tuple(study_box)
+    skipped = []
     if source == "asf":
         from sar2ndvi.sources.asf import search_asf
 
@@ -50,10 +55,13 @@ def search(
     else:
         folder = Path(folder)
         if source == "demo":
-            table = search_catalog(folder / "catalog.json", start, end, flight_direction, box)
+            table = search_catalog(folder / "catalog.json", start, end, flight_direction, box, skipped=skipped)
         else:
-            table = search_folder(folder, start, end, flight_direction, box)
+            table = search_folder(folder, start, end, flight_direction, box, skipped=skipped)
         where = str(folder)
+    if skipped_out is not None:
+        listing = pd.DataFrame([vars(s) for s in skipped], columns=["scene", "reason"])
+        write_text_if_changed(skipped_out, listing.to_csv(index=False))
     if table.empty:
         raise ValueError(
             f"no {flight_direction} Sentinel-1 IW GRD scene over {box} between {start} and {end} in {where}"
@@ -228,6 +236,18 @@ def write_sigma0(
         raise ValueError(
             f"{product}: the product does not cover {area_label or f'the area {grid.name!r}'}; give a box inside "
             "its footprint (see its manifest.safe) or another product"
+        )
+    if result.metadata["radar_window"] is None:
+        # the search listed the scene because its footprint (manifest) covers the study area
+        raise ValueError(
+            f"{product}: the geolocation grid of its annotation does not reach the study grid {grid.name!r}, although "
+            "its footprint does: the product is inconsistent; download it again, or remove it from the archive"
+        )
+    if result.valid_fraction == 0:
+        log.warning(
+            "%s: no valid σ0 on %s (all masked: border noise, layover or shadow); prediction leaves the scene out",
+            product_name(product),
+            grid.name,
         )
     # the terrain layers follow the polarisations, so band n of every σ0 raster is the same polarisation
     write_raster(

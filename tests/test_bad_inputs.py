@@ -1,0 +1,115 @@
+"""Bad inputs, run through the workflow on a finished small study: each stops with a message that names the
+file, what is wrong and what to do, in the job's log as well as on the terminal, leaves no partial file,
+and, with ``--keep-going``, lets the jobs that do not need it finish."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+from workflow_cli import copy_run, run_snakemake, write_config
+
+from sar2ndvi.pairing import pair_scenes
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def run(finished_demo_run, tmp_path) -> Path:
+    return copy_run(finished_demo_run, tmp_path / "run")
+
+
+def hidden_files(run: Path) -> list[Path]:
+    return [p for p in (run / "results").rglob(".*") if p.name != ".snakemake_timestamp"]
+
+
+def assert_failed_with(result, run: Path, message: str, log: str) -> None:
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr[-3000:]
+    assert message in (run / log).read_text(), f"{log} does not say why the job failed"
+    assert not hidden_files(run), "a partial file survived"
+
+
+def test_a_truncated_zip_in_the_sentinel1_folder_is_left_out_and_named_in_the_runs_summary(repo, run):
+    folder = run / "archive" / "sentinel1"
+    shutil.copytree(run / "resources/demo/sentinel1", folder)
+    (folder / "catalog.json").unlink()
+    truncated = sorted(folder.glob("*.zip"))[3]
+    truncated.write_bytes(truncated.read_bytes()[:100_000])
+    write_config(run, {"sources": {"sentinel1": "local"}, "local": {"sentinel1": "archive/sentinel1"}})
+    result = run_snakemake(repo, run, "results/s1/scenes.csv")
+    assert result.returncode == 0, result.stderr[-3000:]
+    listed = set(pd.read_csv(run / "results/s1/scenes.csv")["scene"])
+    assert truncated.stem not in listed and len(listed) == len(list(folder.glob("*.zip"))) - 1
+    skipped = pd.read_csv(run / "results/s1/skipped.csv")
+    assert list(skipped["scene"]) == [truncated.stem] and "download it again" in skipped.loc[0, "reason"]
+    summary = result.stderr[result.stderr.rfind("product(s) found and left out") :]
+    assert truncated.stem in summary, "the run's summary names the scene left out"
+
+
+def test_a_fully_cloudy_sentinel2_date_gives_way_to_a_clear_one_within_the_window(repo, run):
+    s1 = pd.read_csv(run / "results/s1/scenes.csv")
+    dates = sorted(set(pd.read_csv(run / "results/sentinel2/scenes.csv", dtype={"date": str})["date"]))
+    pairs = pair_scenes(s1, dates, 3)
+    # a paired date with another date within the window of one of its scenes
+    cloudy, scene, clear = next(
+        (date, row.scene, alternative.loc[0, "ndvi_date"])
+        for date in pairs["ndvi_date"].unique()
+        for row in pairs[pairs["ndvi_date"] == date].itertuples()
+        if not (alternative := pair_scenes(s1[s1["scene"] == row.scene], [d for d in dates if d != date], 3)).empty
+    )
+    for export in (run / "resources/demo/sentinel2").glob(f"{cloudy}T*.tif"):
+        with rasterio.open(export, "r+") as image:
+            band = list(image.descriptions).index("probability") + 1
+            image.write(np.full((image.height, image.width), 100, "uint16"), band)
+    result = run_snakemake(repo, run, "results/dataset/pretrain_pairs.csv")
+    assert result.returncode == 0, result.stderr[-3000:]
+    fractions = pd.read_csv(run / "results/sentinel2/clear_fractions.csv", dtype={"date": str})
+    assert fractions.set_index(["date", "area"]).loc[(cloudy, "pretrain"), "clear_fraction"] == 0
+    after = pd.read_csv(run / "results/dataset/pretrain_pairs.csv", dtype={"ndvi_date": str}).set_index("scene")
+    assert cloudy not in set(after["ndvi_date"])
+    assert after.loc[scene, "ndvi_date"] == clear
+    assert f"{cloudy} (pretrain)" in result.stderr, "the run's summary names the date left unpaired"
+
+
+def strip_crs(source: Path, dest: Path) -> None:
+    data = json.loads(source.read_text())
+    data.pop("crs")
+    dest.parent.mkdir(parents=True)
+    dest.write_text(json.dumps(data))
+
+
+def test_fude_polygons_that_declare_no_crs_stop_the_farm_job_and_keep_going_finishes_the_rest(repo, run):
+    fude = next((run / "resources/demo/maff").glob("*.geojson"))
+    strip_crs(fude, run / "archive" / "farms" / fude.name)
+    write_config(run, {"sources": {"farms": "local"}, "local": {"farms": "archive/farms"}})
+    scene = pd.read_csv(run / "results/s1/scenes.csv")["scene"].iloc[0]
+    sigma0 = run / "results/s1/sigma0" / f"{scene}.tif"
+    before = sigma0.stat().st_mtime_ns
+    result = run_snakemake(
+        repo, run, "--keep-going", "--forcerun", str(sigma0.relative_to(run)), "--",
+        "results/farms/parcels.gpkg", str(sigma0.relative_to(run)),
+    )  # fmt: skip
+    assert_failed_with(result, run, f"{fude.name}: the fude polygons declare no CRS", "logs/farm_parcels.log")
+    assert "farms.crs" in result.stderr
+    assert not (run / "results/farms/parcels.gpkg").exists()
+    assert sigma0.stat().st_mtime_ns > before, "the σ0 job, which needs no parcels, ran to its end"
+
+    write_config(
+        run, {"sources": {"farms": "local"}, "local": {"farms": "archive/farms"}, "farms": {"crs": "EPSG:6668"}}
+    )
+    result = run_snakemake(repo, run, "results/farms/parcels.gpkg")
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_an_empty_planet_folder_is_named_with_what_to_put_there(repo, run):
+    (run / "archive" / "planet").mkdir(parents=True)
+    write_config(run, {"sources": {"planet": "local"}, "local": {"planet": "archive/planet"}})
+    result = run_snakemake(repo, run, "results/planet/scenes.csv")
+    assert_failed_with(result, run, "no planet scene between", "logs/optical_search/planet.log")
+    assert "archive/planet" in result.stderr
