@@ -40,20 +40,32 @@ class OpticalScene:
         return self.acquired.strftime("%Y%m%d")
 
 
+def _scene_of(path: str | Path, pattern: re.Pattern, expected: str) -> OpticalScene:
+    """The scene whose file name matches ``pattern`` (groups ``date`` and, if the name has it, ``time``).
+
+    Raises:
+        ValueError: naming the file and what was ``expected`` if the name does not match.
+    """
+    path = Path(path)
+    match = pattern.match(path.name)
+    if not match:
+        raise ValueError(f"{path}: not {expected}")
+    stamp = match["date"] + (match.groupdict().get("time") or "000000")
+    return OpticalScene(path, datetime.strptime(stamp, "%Y%m%d%H%M%S"))
+
+
 def parse_sentinel2_name(path: str | Path) -> OpticalScene:
     """Acquisition time from an Earth Engine S2 file name ``YYYYMMDDTHHMMSS_YYYYMMDDTHHMMSS_Txxxxx*.tif``.
 
     Raises:
         ValueError: naming the file if the name does not follow that pattern.
     """
-    path = Path(path)
-    match = _S2_NAME.match(path.name)
-    if not match:
-        raise ValueError(
-            f"{path}: not an Earth Engine Sentinel-2 file name (expected e.g. "
-            "20170605T012651_20170605T012653_T54SUE.tif); rename it or export it with its system:index"
-        )
-    return OpticalScene(path, datetime.strptime(match["date"] + match["time"], "%Y%m%d%H%M%S"))
+    return _scene_of(
+        path,
+        _S2_NAME,
+        "an Earth Engine Sentinel-2 file name (expected e.g. 20170605T012651_20170605T012653_T54SUE.tif); "
+        "rename it or export it with its system:index",
+    )
 
 
 def parse_planet_name(path: str | Path) -> OpticalScene:
@@ -62,14 +74,11 @@ def parse_planet_name(path: str | Path) -> OpticalScene:
     Raises:
         ValueError: naming the file if the name does not follow that pattern.
     """
-    path = Path(path)
-    match = _PLANET_NAME.match(path.name)
-    if not match:
-        raise ValueError(
-            f"{path}: not a PlanetScope 4-band surface reflectance file name (expected e.g. "
-            "20170612_012345_0f22_3B_AnalyticMS_SR.tif)"
-        )
-    return OpticalScene(path, datetime.strptime(match["date"] + match["time"], "%Y%m%d%H%M%S"))
+    return _scene_of(
+        path,
+        _PLANET_NAME,
+        "a PlanetScope 4-band surface reflectance file name (expected e.g. 20170612_012345_0f22_3B_AnalyticMS_SR.tif)",
+    )
 
 
 def parse_landsat_name(path: str | Path) -> OpticalScene:
@@ -80,14 +89,12 @@ def parse_landsat_name(path: str | Path) -> OpticalScene:
     Raises:
         ValueError: naming the file if the name does not follow that pattern.
     """
-    path = Path(path)
-    match = _LANDSAT_NAME.match(path.name)
-    if not match:
-        raise ValueError(
-            f"{path}: not an Earth Engine Landsat 8/9 Collection 2 file name (expected e.g. "
-            "LC08_108035_20170605.tif); rename it or export it with its system:index"
-        )
-    return OpticalScene(path, datetime.strptime(match["date"], "%Y%m%d"))
+    return _scene_of(
+        path,
+        _LANDSAT_NAME,
+        "an Earth Engine Landsat 8/9 Collection 2 file name (expected e.g. LC08_108035_20170605.tif); "
+        "rename it or export it with its system:index",
+    )
 
 
 def ndvi_from_bands(red: np.ndarray, nir: np.ndarray) -> np.ndarray:
