@@ -123,3 +123,19 @@ def test_prediction_in_chunks_gives_the_same_bytes_and_leaves_out_an_acquisition
         assert src.count == 6
         scenes = json.loads(src.tags()["scenes"])
         assert json.loads(src.tags()["scenes_without_data"]) == ["S1A_0003"] and "S1A_0003" not in scenes
+
+
+def test_a_dem_that_covers_half_the_area_is_refused_naming_it_and_writes_nothing(tmp_path):
+    import numpy as np
+
+    from sar2ndvi.grid import AreaGrid
+    from sar2ndvi.io import write_raster
+    from sar2ndvi.steps.grids import dem_heights
+
+    area = AreaGrid("pretrain", "EPSG:32654", 10.0, 720_000.0, 4_045_000.0, 40, 30)
+    half = AreaGrid("west", "EPSG:32654", 10.0, 720_000.0, 4_045_000.0, 20, 30)
+    (tmp_path / "pretrain.json").write_text(area.to_json())
+    write_raster(tmp_path / "dem.tif", np.full(half.shape, 1200.0, np.float32), half, ["height"])
+    with pytest.raises(ValueError, match=r"dem\.tif: the DEM does not cover the study area .*\(50 % .*sources\.dem"):
+        dem_heights(tmp_path / "dem.tif", tmp_path / "pretrain.json", 39.5, tmp_path / "heights.tif")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dem.tif", "pretrain.json"]

@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from sar2ndvi.grid import AreaGrid, grid_from_lonlat_box
 from sar2ndvi.io import write_raster, write_text_if_changed
 
@@ -55,8 +57,13 @@ def dem_heights(source: str | Path | None, grid: str | Path, geoid_undulation_m:
         raise FileNotFoundError(f"DEM {source!r} not found; set local.dem to a GeoTIFF of orthometric heights")
     area = AreaGrid.read(grid)
     orthometric = warp_bands(source, [1], area, Resampling.bilinear)[0]
-    if (~(orthometric == orthometric)).any():
-        raise ValueError(f"{source}: the DEM does not cover the study area {area.bounds} ({area.crs}) completely")
+    missing = ~np.isfinite(orthometric)
+    if missing.any():
+        raise ValueError(
+            f"{source}: the DEM does not cover the study area {area.bounds} ({area.crs}) completely "
+            f"({100 * missing.mean():.0f} % of its cells have no height); give a DEM that covers areas.pretrain, "
+            "or set sources.dem: copernicus"
+        )
     heights = orthometric + geoid_undulation_m
     write_raster(
         out,
