@@ -92,3 +92,21 @@ def test_legacy_products_are_processed_by_the_command(capsys, real_data, tmp_pat
     assert code == 0, err
     with rasterio.open(out) as src:
         assert np.isfinite(src.read()).all()
+
+
+def test_in_the_workflow_a_product_whose_geolocation_misses_the_grid_is_refused_as_inconsistent(tiny_store, tmp_path):
+    """The search keeps a product by its footprint; a geolocation grid elsewhere means a damaged product."""
+    import pytest
+
+    from sar2ndvi.grid import grid_from_lonlat_box
+    from sar2ndvi.settings import defaults, sigma0_settings
+    from sar2ndvi.steps.sentinel1 import write_sigma0
+
+    (product,) = sorted((tiny_store / "sentinel1").glob("*.zip"))[:1]
+    far = grid_from_lonlat_box("pretrain", 139.70, 35.60, 139.72, 35.62, crs="EPSG:32654", resolution=10)
+    settings = sigma0_settings(defaults("sentinel1"))
+    with pytest.raises(
+        ValueError, match=r"geolocation grid of its annotation does not reach the study grid 'pretrain'"
+    ):
+        write_sigma0(product, far, np.zeros(far.shape), tmp_path / "sigma0.tif", settings)
+    assert not list(tmp_path.iterdir())
