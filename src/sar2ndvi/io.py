@@ -116,6 +116,10 @@ def write_raster(
         raise ValueError(f"{path}: array of shape {data.shape[1:]} does not match grid {grid.name!r} {grid.shape}")
     if descriptions is not None and len(descriptions) != data.shape[0]:
         raise ValueError(f"{path}: {len(descriptions)} band descriptions for {data.shape[0]} bands")
+    if cog:
+        with raster_bands(path, grid, data.shape[0], descriptions, tags, data.dtype.name, nodata, cog=True) as put:
+            put(0, data)
+        return
     profile: dict[str, Any] = {
         "count": data.shape[0],
         "height": grid.height,
@@ -126,16 +130,17 @@ def write_raster(
         "nodata": nodata,
         "compress": "deflate",
     }
-    if cog:
-        with raster_bands(path, grid, data.shape[0], descriptions, tags, data.dtype.name, nodata, cog=True) as put:
-            put(0, data)
-        return
     if data.dtype.kind == "f":
         profile["predictor"] = 3
     with atomic_path(path, suffix=".tif") as tmp:
         profile.update(driver="GTiff", tiled=True, blockxsize=256, blockysize=256)
         with rasterio.open(tmp, "w", **profile) as dst:
             _fill(dst, data, descriptions, tags)
+
+
+#: MB of GDAL's block cache while writing a stack of bands, and in jobs that read many rasters: the
+#: default, 5 % of the machine's memory, fills with every band written or read
+GDAL_CACHE_MB = 128
 
 
 @contextmanager
@@ -181,7 +186,7 @@ def raster_bands(
     with atomic_path(path, suffix=".tif") as tmp:
         staging = tmp.with_name(tmp.name + ".staging.tif")
         try:
-            with rasterio.Env(GDAL_CACHEMAX=128), rasterio.open(staging, "w", **profile) as dst:
+            with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), rasterio.open(staging, "w", **profile) as dst:
 
                 def put(first_band: int, bands: np.ndarray) -> None:
                     bands = np.asarray(bands)
@@ -201,7 +206,7 @@ def raster_bands(
                 factors = overview_factors(grid.shape) if cog else []
                 if factors:
                     dst.build_overviews(factors, Resampling.average)
-            with rasterio.Env(GDAL_CACHEMAX=128), rasterio.open(staging) as src:
+            with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), rasterio.open(staging) as src:
                 rasterio.shutil.copy(src, tmp, driver="GTiff", COPY_SRC_OVERVIEWS="YES" if cog else "NO", **options)
         finally:
             staging.unlink(missing_ok=True)

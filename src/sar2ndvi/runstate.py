@@ -168,13 +168,14 @@ class JobJournal(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         event = getattr(record, "event", None)
         try:
-            if event == WORKFLOW_STARTED and not self.dry_run():
-                # while this run holds the directory, no writer of a recorded output is alive
-                removed = remove_partial_files(list(self._entries), self.workdir)
-                if removed and self.on_partial_files is not None:
-                    self.on_partial_files(removed)
-            if event == WORKFLOW_STARTED and self.on_start is not None:
-                self.on_start(self.unfinished())
+            if event == WORKFLOW_STARTED:
+                if not self.dry_run():
+                    # while this run holds the directory, no writer of a recorded output is alive
+                    removed = remove_partial_files(list(self._entries), self.workdir)
+                    if removed and self.on_partial_files is not None:
+                        self.on_partial_files(removed)
+                if self.on_start is not None:
+                    self.on_start(self.unfinished())
             elif event == JOB_INFO and not self.dry_run():
                 outputs = [output_path(name) for name in getattr(record, "output", None) or []]
                 self._running[getattr(record, "jobid", None)] = outputs

@@ -253,7 +253,7 @@ def _records(path):
             "bytes": None if pd.isna(row.bytes) else int(row.bytes),
             "md5": None if pd.isna(row.md5) else str(row.md5),
         }
-        for row in s1_scene_table().itertuples()
+        for row in derived(path, _scenes_on_the_orbits).itertuples()
     }
 
 
@@ -280,9 +280,12 @@ def ndvi_settings(sensor):
     return {key: config[sensor][key] for key in sorted(SENSORS[sensor].ndvi_settings)}
 
 
+def optical_table_file(sensor):
+    return checkpoint_file(checkpoints.optical_search, OPTICAL_SCENES.format(sensor=sensor), sensor=sensor)
+
+
 def optical_table(sensor):
-    path = checkpoint_file(checkpoints.optical_search, OPTICAL_SCENES.format(sensor=sensor), sensor=sensor)
-    return derived(path, _optical_rows)
+    return derived(optical_table_file(sensor), _optical_rows)
 
 
 def _optical_rows(path):
@@ -290,7 +293,7 @@ def _optical_rows(path):
 
 
 def _files_by_date(path):
-    rows = _optical_rows(path)
+    rows = derived(path, _optical_rows)
     return {
         column: {date: [p for p in group if p] for date, group in rows.groupby("date")[column]}
         for column in ("path", "mask_path")
@@ -309,9 +312,7 @@ def optical_scene_files(column):
     """The files of a sensor's scenes of a date (their images, or their masks), from its search table."""
 
     def files(wildcards):
-        sensor = wildcards.sensor
-        path = checkpoint_file(checkpoints.optical_search, OPTICAL_SCENES.format(sensor=sensor), sensor=sensor)
-        return derived(path, _files_by_date)[column].get(wildcards.date, [])
+        return derived(optical_table_file(wildcards.sensor), _files_by_date)[column].get(wildcards.date, [])
 
     return files
 

@@ -13,7 +13,7 @@ import hashlib
 import io
 import pickle
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -113,10 +113,6 @@ class Checkpoint:
     def channels(self) -> int:
         return len(self.channel_names)
 
-    @property
-    def family(self) -> str:
-        return self.settings["family"]
-
     def build_generator(self) -> nn.Module:
         """The generator with these weights, in eval mode, on the CPU."""
         s = self.settings
@@ -128,8 +124,7 @@ class Checkpoint:
 
     def with_(self, **changes: Any) -> Checkpoint:
         """A copy with some fields changed (the digest follows the generator)."""
-        fields = {k: v for k, v in asdict_shallow(self).items() if k != "digest"}
-        return Checkpoint(**{**fields, **changes})
+        return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -195,11 +190,6 @@ class Checkpoint:
         if not isinstance(record, dict) or "generator" not in record:
             raise ValueError(f"{path}: not a sar2ndvi model checkpoint; train it again with the workflow")
         return cls.from_dict(record, path)
-
-
-def asdict_shallow(checkpoint: Checkpoint) -> dict[str, Any]:
-    """The fields of a checkpoint without copying its tensors (``dataclasses.asdict`` deep-copies)."""
-    return {name: getattr(checkpoint, name) for name in checkpoint.__dataclass_fields__}
 
 
 def channel_names_of(channels: int, names: Sequence[str] | None = None) -> tuple[str, ...]:

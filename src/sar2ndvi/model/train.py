@@ -371,17 +371,13 @@ class Trainer:
             best_epoch = stopping.best_epoch
         return Checkpoint(
             settings=asdict(cfg),
-            channel_names=tuple(channel_names) or channel_names_of(self.normalisation_channels),
+            channel_names=channel_names_of(len(self.normalisation.mean), channel_names or None),
             normalisation=self.normalisation,
             generator=cpu_state(self.generator),
             discriminator=cpu_state(self.discriminator) if self.gan else None,
             history=tuple(history),
             best_epoch=best_epoch,
         )
-
-    @property
-    def normalisation_channels(self) -> int:
-        return len(self.normalisation.mean)
 
 
 def _log_epoch(record: dict) -> None:

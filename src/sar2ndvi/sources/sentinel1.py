@@ -68,6 +68,12 @@ class SkippedScene:
     reason: str
 
 
+def _skip(scene: str, reason: str, skipped: list[SkippedScene] | None) -> None:
+    log.warning("%s skipped: %s", scene, reason)
+    if skipped is not None:
+        skipped.append(SkippedScene(scene, reason))
+
+
 def filter_scenes(
     table: pd.DataFrame,
     start: str,
@@ -95,9 +101,7 @@ def filter_scenes(
         covers = pd.Series([fp is None or fp.intersects(area) for fp in footprints], index=table.index)
         for scene in table.loc[keep & ~covers, "scene"]:
             reason = f"its footprint does not cover the study area {tuple(study_box)}"
-            log.warning("%s skipped: %s", scene, reason)
-            if skipped is not None:
-                skipped.append(SkippedScene(scene, reason))
+            _skip(scene, reason, skipped)
         keep &= covers
     out = table[keep].sort_values(["start", "scene"], kind="stable").reset_index(drop=True)
     return out[SCENE_COLUMNS]
@@ -195,9 +199,7 @@ def search_folder(
             footprint = getattr(product, "footprint", None)
         except (zipfile.BadZipFile, OSError, ValueError, KeyError) as err:
             reason = f"{path} cannot be read ({err}); download it again, or remove it from the folder"
-            log.warning("%s skipped: %s", product_name(path), reason)
-            if skipped is not None:
-                skipped.append(SkippedScene(product_name(path), reason))
+            _skip(product_name(path), reason, skipped)
             continue
         rows.append(
             {

@@ -16,8 +16,6 @@ log = logging.getLogger(__name__)
 
 #: acquisitions predicted and written at a time: memory stays flat in the number of scenes
 SCENES_PER_CHUNK = 16
-#: MB of GDAL's block cache in the prediction job
-GDAL_CACHE_MB = 128
 
 
 def train(
@@ -134,13 +132,13 @@ def predict(
 
     from sar2ndvi.dataset import static_layers
     from sar2ndvi.grid import AreaGrid
-    from sar2ndvi.io import raster_bands, read_raster
+    from sar2ndvi.io import GDAL_CACHE_MB, raster_bands, read_raster
     from sar2ndvi.model import Checkpoint
     from sar2ndvi.model import predict as run_model
     from sar2ndvi.variants import DATASET_CHANNELS, channel_positions
 
-    # GDAL's block cache (5 % of the machine's memory by default) would otherwise fill with every
-    # acquisition read and written, and the job's memory grow with the length of the study
+    # GDAL's block cache would otherwise fill with every acquisition read, and the job's memory grow
+    # with the length of the study
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
         study = AreaGrid.read(study_grid)
         area = AreaGrid.read(grid)
