@@ -5,14 +5,17 @@ and, with ``--keep-going``, lets the jobs that do not need it finish."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import rasterio
-from workflow_cli import copy_run, run_snakemake, write_config
+from workflow_cli import FAKE_SECRETS, copy_run, run_snakemake, snakemake_command, write_config
 
 from sar2ndvi.pairing import pair_scenes
 
@@ -113,3 +116,76 @@ def test_an_empty_planet_folder_is_named_with_what_to_put_there(repo, run):
     result = run_snakemake(repo, run, "results/planet/scenes.csv")
     assert_failed_with(result, run, "no planet scene between", "logs/optical_search/planet.log")
     assert "archive/planet" in result.stderr
+
+
+def folder_size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A file system of its own under ``tmp_path``, 64 MB larger than the finished small study."""
+
+    def mount(size_bytes: int) -> Path:
+        disk = tmp_path / "disk"
+        disk.mkdir()
+        command = ["mount", "-t", "tmpfs", "-o", f"size={size_bytes // 2**20 + 64}m", "tmpfs", str(disk)]
+        if subprocess.run(command, capture_output=True).returncode != 0:
+            pytest.skip("mounting a small file system needs root (CAP_SYS_ADMIN)")
+        mounted.append(disk)
+        return disk
+
+    mounted: list[Path] = []
+    yield mount
+    for disk in mounted:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_a_full_disk_stops_the_job_naming_the_disk_and_the_next_run_finishes_once_space_is_freed(
+    repo, finished_demo_run, small_disk
+):
+    run = copy_run(finished_demo_run, small_disk(folder_size(finished_demo_run)) / "run")
+    predicted = run / "results/ndvi_test.tif"
+    expected = predicted.read_bytes()
+    predicted.unlink()
+    filler = run.parent / "filler"
+    with open(filler, "wb") as handle:
+        free = shutil.disk_usage(run).free - 256 * 2**10
+        for _ in range(free // 2**20):
+            handle.write(bytes(2**20))
+    assert shutil.disk_usage(run).free < len(expected)
+
+    result = run_snakemake(repo, run, "results/ndvi_test.tif")
+    assert result.returncode != 0
+    advice = f"the disk holding {run / 'results'} is full ("
+    assert advice in result.stderr, result.stderr[-3000:]
+    assert "run the same command again" in result.stderr
+    assert not predicted.exists() and not hidden_files(run), "a partial file survived"
+
+    filler.unlink()
+    result = run_snakemake(repo, run, "results/ndvi_test.tif")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert predicted.read_bytes() == expected
+
+
+def test_a_second_run_in_the_same_directory_is_refused_and_the_first_finishes_untouched(repo, run):
+    models = sorted((run / "results/models").rglob("*.pt"))
+    expected = {path: path.read_bytes() for path in [*models, run / "results/ndvi_test.tif"]}
+    journal = run / ".snakemake/sar2ndvi/unfinished_jobs.json"
+    env = {**os.environ, **FAKE_SECRETS}
+    command = snakemake_command(repo, run, "--forcerun", "train", "--", "results/ndvi_test.tif")
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as first:
+        deadline = time.monotonic() + 300
+        while not (journal.exists() and "results/models/" in journal.read_text()):
+            assert first.poll() is None and time.monotonic() < deadline, "the first run never started training"
+            time.sleep(0.2)
+        second = run_snakemake(repo, run, "--forcerun", "train", "--", "results/ndvi_test.tif")
+        _, first_err = first.communicate(timeout=1800)
+    assert first.returncode == 0, first_err[-3000:]
+    assert second.returncode != 0
+    assert f"Another run is working in this directory (pid {first.pid} since" in second.stderr, second.stderr[-3000:]
+    assert "do not remove them with --unlock" in second.stderr
+    assert "Directory cannot be locked" in second.stderr
+    assert not hidden_files(run), "a partial file survived"
+    for path, content in expected.items():
+        assert path.read_bytes() == content, f"{path.relative_to(run)} differs from the undisturbed run's"

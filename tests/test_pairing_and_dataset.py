@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sar2ndvi.dataset import build_samples, exclusion_mask, tile_origins
+from sar2ndvi.dataset import build_samples, exclusion_mask, load_samples, save_samples, tile_origins
 from sar2ndvi.grid import AreaGrid
 from sar2ndvi.io import write_raster
 from sar2ndvi.pairing import pair_scenes
@@ -86,3 +86,44 @@ def test_no_valid_farm_pixel_is_a_clear_error(pair_files):
     x_path, y_path, _, _ = pair_files
     with pytest.raises(ValueError, match="none of the 1 pairs"):
         build_samples([x_path], [y_path], np.zeros(STUDY.shape, np.int32), STUDY, AREA)
+
+
+def _second_pair(tmp_path, pair_files):
+    x_path, y_path, x, _ = pair_files
+    write_raster(tmp_path / "x2.tif", x[::-1].copy(), STUDY)
+    return [x_path, tmp_path / "x2.tif"], [y_path, y_path]
+
+
+def test_tiles_saved_by_reference_load_as_the_tiles_themselves(tmp_path, pair_files):
+    x_paths, y_paths = _second_pair(tmp_path, pair_files)
+    parcels = np.ones(STUDY.shape, np.int32)
+    static = np.stack([np.arange(STUDY.width * STUDY.height, dtype=np.float32).reshape(STUDY.shape)] * 2)
+    settings = dict(tile=16, stride=12, min_valid_fraction=0.2, static=static, channels=[0, 2, 5])
+    inline = build_samples(x_paths, y_paths, parcels, STUDY, STUDY, **settings)
+    referenced = build_samples(x_paths, y_paths, parcels, STUDY, STUDY, sar_by_reference=True, **settings)
+    assert "x" not in referenced
+    names = np.array(["a", "b", "c", "height", "farm"])
+    save_samples(tmp_path / "inline.npz", inline, channel_names=names)
+    save_samples(tmp_path / "referenced.npz", referenced, channel_names=names)
+    # the referenced file holds no SAR value: it is a fraction of the inline one
+    assert (tmp_path / "referenced.npz").stat().st_size < (tmp_path / "inline.npz").stat().st_size / 4
+    for channels in (None, ["farm", "c", "a"]):
+        expected = load_samples(tmp_path / "inline.npz", channels)
+        loaded = load_samples(tmp_path / "referenced.npz", channels)
+        for key in ("x", "y", "mask", "pair_index"):
+            np.testing.assert_array_equal(loaded[key], expected[key])
+    assert loaded["x"].shape[1] == 3
+
+
+def test_a_dataset_whose_index_raster_changed_or_vanished_says_to_rebuild_it(tmp_path, pair_files):
+    x_paths, y_paths = _second_pair(tmp_path, pair_files)
+    samples = build_samples(
+        x_paths, y_paths, np.ones(STUDY.shape, np.int32), STUDY, STUDY, tile=16, stride=16, sar_by_reference=True
+    )
+    save_samples(tmp_path / "pretrain.npz", samples, channel_names=np.array([f"c{k}" for k in range(10)]))
+    write_raster(x_paths[1], np.zeros((10, *STUDY.shape), np.float32), STUDY)
+    with pytest.raises(ValueError, match=r"pretrain\.npz: its SAR channels are read from .*x2\.tif, which has changed"):
+        load_samples(tmp_path / "pretrain.npz")
+    x_paths[1].unlink()
+    with pytest.raises(ValueError, match=r"x2\.tif, which is missing; rebuild the dataset"):
+        load_samples(tmp_path / "pretrain.npz")

@@ -7,7 +7,15 @@ import pytest
 import rasterio
 
 from sar2ndvi.grid import AreaGrid
-from sar2ndvi.io import atomic_path, clean_tags, read_raster, write_raster, write_text_if_changed
+from sar2ndvi.io import (
+    GDAL_CACHE_MB,
+    atomic_path,
+    clean_tags,
+    gdal_block_cache,
+    read_raster,
+    write_raster,
+    write_text_if_changed,
+)
 from sar2ndvi.sources.transfer import VerificationError, copy_verified, fetch_with_retries, md5sum, verify_file
 
 GRID = AreaGrid("t", "EPSG:32654", 10.0, 276000.0, 4046000.0, 5, 4)
@@ -146,3 +154,10 @@ def test_bands_written_a_few_at_a_time_make_a_band_interleaved_tiled_geotiff_wit
         assert src.overviews(1) == [2, 4] and src.descriptions == tuple(names)
         assert src.tags()["units"] == "NDVI" and src.crs.to_epsg() == 32654 and src.transform == grid.transform
         np.testing.assert_array_equal(src.read(), data)
+
+
+def test_the_block_cache_of_raster_jobs_is_megabytes_not_bytes():
+    # rasterio passes an integer GDAL_CACHEMAX to GDAL as bytes; a cache smaller than one block
+    # inflates every block of a ten-band stack ten times
+    with gdal_block_cache():
+        assert rasterio.env.getenv()["GDAL_CACHEMAX"] == GDAL_CACHE_MB * 2**20 >= 64 * 2**20

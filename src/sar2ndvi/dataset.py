@@ -8,17 +8,24 @@ A sample is an image of the area (or, for the large pre-training area, a tile of
 - ``mask``: (1, H, W) uint8, 1 on farm pixels with a valid target and valid SAR.
 
 Tiles with less than ``min_valid_fraction`` of masked pixels are dropped (SEN12TP's invalid-tile filter).
+
+A dataset file (:func:`save_samples`) holds the samples' ``x`` itself, or — for tiles, which overlap
+and would copy every index raster of the study once more (1.3 GB for the demo's pre-training area) —
+where to cut them from: the index rasters (with their SHA-256), the area's window on them, each
+tile's origin and the static layers. :func:`load_samples` gives the same arrays either way.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from sar2ndvi.grid import AreaGrid
-from sar2ndvi.io import read_raster
+from sar2ndvi.io import atomic_path, gdal_block_cache, read_raster
 
 
 def static_layers(heights: np.ndarray, farm: np.ndarray) -> np.ndarray:
@@ -69,6 +76,7 @@ def build_samples(
     min_valid_fraction: float = 0.0,
     channels: Sequence[int] | None = None,
     static: np.ndarray | None = None,
+    sar_by_reference: bool = False,
 ) -> dict[str, np.ndarray]:
     """Stack paired (SAR, NDVI) images of ``area`` into samples.
 
@@ -85,6 +93,8 @@ def build_samples(
         channels: indices of the SAR channels to keep (None: all).
         static: layers on the study grid (S, rows, cols) appended to every sample's channels, e.g. the
             DEM height; a NaN there makes the pixel invalid like missing SAR.
+        sar_by_reference: return, instead of ``x``, where to cut it from (``x_files``, ``x_digests``,
+            ``x_window``, ``x_origin``, ``x_static``, ``x_channels``; see :func:`load_samples`).
 
     Returns:
         dict with ``x``, ``y``, ``mask`` and ``pair_index`` (the pair each sample came from).
@@ -103,35 +113,112 @@ def build_samples(
     tile_cols = tile_origins(cols, tile, stride) if tile else [0]
     size_r = min(tile, rows) if tile else rows
     size_c = min(tile, cols) if tile else cols
-    xs, ys, masks, origin = [], [], [], []
-    for k, (index_path, target_path) in enumerate(zip(index_paths, target_paths, strict=True)):
-        x = read_raster(index_path, study)[(slice(None), *window)]
-        if channels is not None:
-            x = x[list(channels)]
-        if static is not None:
-            x = np.concatenate([x, np.asarray(static, np.float32)[(slice(None), *window)]])
-        y = read_raster(target_path, study)[0][window]
-        if target_transform is not None:
-            y = target_transform(y)
-        valid = farm & np.isfinite(y) & np.isfinite(x).all(axis=0)
-        for r in tile_rows:
-            for c in tile_cols:
-                cut = (slice(r, r + size_r), slice(c, c + size_c))
-                m = valid[cut]
-                if m.mean() < min_valid_fraction or not m.any():
-                    continue
-                xs.append(x[(slice(None), *cut)])
-                ys.append(y[cut][np.newaxis])
-                masks.append(m[np.newaxis].astype(np.uint8))
-                origin.append(k)
-    if not xs:
+    xs, ys, masks, origin, corners = [], [], [], [], []
+    with gdal_block_cache():
+        for k, (index_path, target_path) in enumerate(zip(index_paths, target_paths, strict=True)):
+            x = read_raster(index_path, study, area)
+            if channels is not None:
+                x = x[list(channels)]
+            if static is not None:
+                x = np.concatenate([x, np.asarray(static, np.float32)[(slice(None), *window)]])
+            y = read_raster(target_path, study, area)[0]
+            if target_transform is not None:
+                y = target_transform(y)
+            valid = farm & np.isfinite(y) & np.isfinite(x).all(axis=0)
+            for r in tile_rows:
+                for c in tile_cols:
+                    cut = (slice(r, r + size_r), slice(c, c + size_c))
+                    m = valid[cut]
+                    if m.mean() < min_valid_fraction or not m.any():
+                        continue
+                    if not sar_by_reference:
+                        xs.append(x[(slice(None), *cut)])
+                    ys.append(y[cut][np.newaxis])
+                    masks.append(m[np.newaxis].astype(np.uint8))
+                    origin.append(k)
+                    corners.append((r, c))
+    if not ys:
         raise ValueError(
             f"area {area.name!r}: none of the {len(index_paths)} pairs has farm pixels with both SAR and a valid "
             "NDVI target; check the farm mask, the cloud threshold and pairing.max_days"
         )
-    return {
-        "x": np.stack(xs).astype(np.float32),
+    samples = {
         "y": np.stack(ys).astype(np.float32),
         "mask": np.stack(masks),
         "pair_index": np.asarray(origin, np.int64),
     }
+    if not sar_by_reference:
+        return {"x": np.stack(xs).astype(np.float32), **samples}
+    used = set(origin)
+    return {
+        **samples,
+        "x_files": np.array([str(path) for path in index_paths]),
+        "x_digests": np.array([file_digest(path) if k in used else "" for k, path in enumerate(index_paths)]),
+        "x_window": np.array([row, col, rows, cols], np.int64),
+        "x_origin": np.asarray(corners, np.int64),
+        "x_shape": np.array([size_r, size_c], np.int64),
+        "x_channels": np.array([] if channels is None else list(channels), np.int64),
+        "x_static": np.zeros((0, rows, cols), np.float32)
+        if static is None
+        else np.asarray(static, np.float32)[(slice(None), *window)],
+    }
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, hex."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def save_samples(path: str | Path, samples: dict[str, np.ndarray], **extra: Any) -> None:
+    """Write samples (:func:`build_samples`) and ``extra`` arrays to an ``.npz``, atomically.
+
+    Samples cut from referenced rasters are compressed: their targets and masks are mostly empty
+    outside the farms. Samples holding ``x`` are not: SAR noise does not compress.
+    """
+    with atomic_path(path, suffix=".npz") as tmp, open(tmp, "wb") as handle:
+        (np.savez if "x" in samples else np.savez_compressed)(handle, **samples, **extra)
+
+
+def load_samples(path: str | Path, channels: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """The arrays of a dataset file, with ``x`` (N, C, H, W) cut from its index rasters where it refers to them.
+
+    Args:
+        channels: names of the channels to keep, in this order (see ``channel_names``); None: all.
+
+    Raises:
+        ValueError: naming the dataset and the raster, if a raster it refers to is missing or has
+            changed since the dataset was built; naming the channels the dataset lacks.
+    """
+    from sar2ndvi.variants import channel_positions
+
+    with np.load(path) as data:
+        out = {key: data[key] for key in data.files}
+    names = [str(name) for name in out["channel_names"]]
+    keep = list(range(len(names))) if channels is None else channel_positions(names, channels)
+    if "x" in out:
+        out["x"] = out["x"][:, keep]
+        return out
+    files, digests = out.pop("x_files"), out.pop("x_digests")
+    row, col, rows, cols = (int(v) for v in out.pop("x_window"))
+    corners, (size_r, size_c) = out.pop("x_origin"), out.pop("x_shape")
+    sar_channels, static = list(out.pop("x_channels")), out.pop("x_static")
+    x = np.empty((len(corners), len(keep), size_r, size_c), np.float32)
+    with gdal_block_cache():
+        for pair in np.unique(out["pair_index"]):
+            source = Path(files[pair])
+            if not source.exists() or file_digest(source) != digests[pair]:
+                state = "is missing" if not source.exists() else "has changed since the dataset was built"
+                raise ValueError(
+                    f"{path}: its SAR channels are read from {source}, which {state}; rebuild the dataset "
+                    "(delete it and run the workflow again)"
+                )
+            image = read_raster(source)[:, row : row + rows, col : col + cols]
+            if sar_channels:
+                image = image[sar_channels]
+            image = np.concatenate([image, static])[keep]
+            for k in np.flatnonzero(out["pair_index"] == pair):
+                r, c = corners[k]
+                x[k] = image[:, r : r + size_r, c : c + size_c]
+    out["x"] = x
+    return out

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from sar2ndvi.sources.credentials import RedactingFilter
 
 
-def configure(log_path: str | Path | None, level: int = logging.INFO) -> logging.Logger:
+def configure(
+    log_path: str | Path | None, level: int = logging.INFO, outputs: Sequence[str | Path] = ()
+) -> logging.Logger:
     """Send the package's log records to ``log_path`` (created) and to stderr; return the root logger.
 
     An exception that ends the process is written to the log file too (the terminal gets Python's
-    own traceback), so a failed job's log says why it failed.
+    own traceback), so a failed job's log says why it failed; one caused by a full disk is followed
+    by what to do, naming the disk that holds ``outputs``.
     """
     root = logging.getLogger()
     root.setLevel(level)
@@ -31,20 +37,55 @@ def configure(log_path: str | Path | None, level: int = logging.INFO) -> logging
         root.addHandler(handler)
     logging.captureWarnings(True)
     files = [h for h in handlers if isinstance(h, logging.FileHandler)]
-    if files:
-        sys.excepthook = _log_then(files, sys.__excepthook__)
+    sys.excepthook = _log_then(files, handlers, list(outputs), sys.__excepthook__)
     return root
 
 
-def _log_then(handlers: list[logging.Handler], hook):
+def _log_then(files: list[logging.Handler], handlers: list[logging.Handler], outputs: list[str | Path], hook):
     def excepthook(kind, error, traceback):
         if not issubclass(kind, KeyboardInterrupt):
             record = logging.LogRecord(
                 "sar2ndvi", logging.ERROR, "", 0, "%s: %s", (kind.__name__, error), (kind, error, traceback)
             )
-            for handler in handlers:
+            for handler in files:
                 handler.handle(record)
                 handler.flush()
         hook(kind, error, traceback)
+        advice = disk_full_advice(error, outputs)
+        if advice:
+            record = logging.LogRecord("sar2ndvi", logging.ERROR, "", 0, "%s", (advice,), None)
+            for handler in handlers:
+                handler.handle(record)
+                handler.flush()
 
     return excepthook
+
+
+def disk_full_advice(error: BaseException, outputs: Sequence[str | Path] = ()) -> str | None:
+    """What to do about an error caused by a full disk (None for any other error).
+
+    The error is a full disk when it, or an error it was raised from, is ``ENOSPC``, or is GDAL's
+    refusal to write a file larger than the free space. The disk named is the one holding the
+    first of ``outputs`` (else the working directory), with its free space.
+    """
+    seen: set[int] = set()
+    full = False
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        text = str(error)
+        if (isinstance(error, OSError) and error.errno == errno.ENOSPC) or (
+            "No space left on device" in text or "Free disk space available is" in text
+        ):
+            full = True
+            break
+        error = error.__cause__ or error.__context__
+    if not full:
+        return None
+    where = Path(outputs[0]).absolute().parent if outputs else Path.cwd()
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    free_mb = shutil.disk_usage(where).free / 2**20
+    return (
+        f"the disk holding {where} is full ({free_mb:.1f} MB free): free space on it, or run the workflow in a "
+        "directory on a larger disk, then run the same command again (this job's outputs were not kept)"
+    )

@@ -6,7 +6,7 @@ import pandas as pd
 from snakemake.logging import logger
 
 from sar2ndvi.regression import adopt_calibration
-from sar2ndvi.runstate import JobJournal, claim_directory, clear_stale_locks
+from sar2ndvi.runstate import JobJournal, claim_directory, claim_holder, clear_stale_locks
 from sar2ndvi.sensors import SENSORS
 from sar2ndvi.settings import canonical
 from sar2ndvi.settings import sigma0_settings as sigma0_settings_of
@@ -84,6 +84,11 @@ if workflow.is_main_process and claim_directory():
         ),
     )
     logging.getLogger("snakemake.logging").addHandler(JOURNAL)
+elif workflow.is_main_process:
+    logger.warning(
+        f"Another run is working in this directory ({claim_holder() or 'holder unknown'}): wait for it to end, "
+        "or run in another directory. Its locks are alive: do not remove them with --unlock."
+    )
 
 
 def run_summary():
@@ -122,6 +127,14 @@ def study_box():
     """(west, south, east, north) of the study (pre-training) area, degrees."""
     box = config["areas"][STUDY_AREA]
     return (box["west"], box["south"], box["east"], box["north"])
+
+
+S1_PRODUCT = "results/s1/products/{scene}.SAFE"
+
+
+def unpacked_product(path):
+    """The unpacked product folder: temporary where the archive it comes from stays at hand (demo, local)."""
+    return temp(directory(path)) if config["sources"]["sentinel1"] in ("demo", "local") else directory(path)
 
 
 def demo_store_flag(source):
@@ -423,6 +436,13 @@ def training_settings(wildcards):
 
 def training_data(wildcards):
     return output_of(rules.dataset.output.data, stage="pretrain" if wildcards.stage == "pretrain" else "finetune")
+
+
+def training_sar(wildcards):
+    # the pre-training dataset cuts its tiles from the index rasters when it is loaded
+    if wildcards.stage != "pretrain":
+        return []
+    return [output_of(rules.sar_indexes.output[0], scene=s) for s in stage_pairs("pretrain")["scene"]]
 
 
 def validation_data(wildcards):

@@ -7,7 +7,8 @@ rule demo_store:
             "areas": config_areas(),
             "demo": canonical(config["demo"]),
         },
-    threads: 1
+    # the world's parts are drawn in parallel processes; the files do not depend on their number
+    threads: 4
     log:
         "logs/demo_store.log",
     benchmark:

@@ -5,6 +5,7 @@
 rule train:
     input:
         train=training_data,
+        sar=training_sar,
         validation=validation_data,
         init=pretrained_model,
     output:

@@ -7,10 +7,13 @@ ECEF metres (EPSG:4978), velocities metres per second. Heights are above the WGS
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pyproj import Transformer
-from scipy.interpolate import CubicHermiteSpline
+
+if TYPE_CHECKING:
+    from scipy.interpolate import CubicHermiteSpline
 
 SPEED_OF_LIGHT = 299_792_458.0  # m/s
 
@@ -58,6 +61,9 @@ class Orbit:
         return (np.asarray(utc, "datetime64[ns]") - self.epoch) / np.timedelta64(1, "s")
 
     def _spline(self) -> CubicHermiteSpline:
+        # imported here: jobs that only read a product's metadata start faster without SciPy
+        from scipy.interpolate import CubicHermiteSpline
+
         return CubicHermiteSpline(self.times, self.positions, self.velocities, axis=0)
 
     def state(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

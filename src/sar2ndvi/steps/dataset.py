@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from sar2ndvi.grid import AreaGrid
-from sar2ndvi.io import atomic_path, read_raster, write_json, write_text_if_changed
+from sar2ndvi.io import read_raster, write_json, write_text_if_changed
 from sar2ndvi.steps.job import as_paths
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def dataset(
     """
     import pandas as pd
 
-    from sar2ndvi.dataset import build_samples, exclusion_mask, static_layers
+    from sar2ndvi.dataset import build_samples, exclusion_mask, save_samples, static_layers
     from sar2ndvi.regression import LinearFit
     from sar2ndvi.variants import DATASET_CHANNELS
 
@@ -86,17 +86,17 @@ def dataset(
         stride=tile_stride,
         min_valid_fraction=min_valid_fraction,
         static=static,
+        # overlapping tiles would copy the index rasters once more: they are cut from them when loaded
+        sar_by_reference=bool(tile_size),
     )
     kept = table.iloc[np.unique(samples["pair_index"])]
-    with atomic_path(out_data, suffix=".npz") as tmp:
-        with open(tmp, "wb") as handle:
-            np.savez(
-                handle,
-                **samples,
-                scenes=table["scene"].to_numpy(str),
-                ndvi_dates=table["ndvi_date"].to_numpy(str),
-                channel_names=np.array(DATASET_CHANNELS),
-            )
+    save_samples(
+        out_data,
+        samples,
+        scenes=table["scene"].to_numpy(str),
+        ndvi_dates=table["ndvi_date"].to_numpy(str),
+        channel_names=np.array(DATASET_CHANNELS),
+    )
     write_text_if_changed(out_pairs, table.to_csv(index=False))
     write_json(
         out_record,
@@ -106,14 +106,14 @@ def dataset(
             "calibration": calibration,
             "pairs": len(table),
             "pairs_with_samples": len(kept),
-            "samples": len(samples["x"]),
+            "samples": len(samples["y"]),
         },
     )
     log.info(
         "%s: %d samples of %s from %d of %d pairs, %.1f %% masked pixels",
         stage,
-        len(samples["x"]),
-        samples["x"].shape[1:],
+        len(samples["y"]),
+        (len(DATASET_CHANNELS), *samples["y"].shape[2:]),
         len(kept),
         len(table),
         100 * samples["mask"].mean(),

@@ -85,16 +85,16 @@ def evaluate(
 def rvi_baseline(train: str | Path, validation: str | Path, test: str | Path, out: str | Path) -> None:
     """Per-pixel linear regression of NDVI on RVI, fitted on the training area's Planet pairs."""
     from sar2ndvi.baselines import fit_rvi_regression
+    from sar2ndvi.dataset import load_samples
     from sar2ndvi.metrics import evaluate as metrics_of
 
     splits = {"train": train, "validation": validation, "test": test}
-    rvi_of = {name: list(np.load(path)["channel_names"]).index("RVI") for name, path in splits.items()}
-    samples = np.load(train)
-    fit = fit_rvi_regression(samples["x"][:, rvi_of["train"]], samples["y"][:, 0], samples["mask"][:, 0] > 0)
+    samples = load_samples(train, ["RVI"])
+    fit = fit_rvi_regression(samples["x"][:, 0], samples["y"][:, 0], samples["mask"][:, 0] > 0)
     result = {"method": "RVI linear regression", "fit": fit.to_dict()}
     for split in ("validation", "test"):
-        data = np.load(splits[split])
-        result[split] = metrics_of(fit.apply(data["x"][:, rvi_of[split]]), data["y"][:, 0], data["mask"][:, 0] > 0)
+        data = load_samples(splits[split], ["RVI"])
+        result[split] = metrics_of(fit.apply(data["x"][:, 0]), data["y"][:, 0], data["mask"][:, 0] > 0)
     write_json(out, result)
     log.info(
         "NDVI ≈ %.3f · RVI + %.3f (r² %.3f); test MSE %.5f", fit.slope, fit.intercept, fit.r2, result["test"]["mse"]
@@ -115,21 +115,18 @@ def field_forest_baseline(
     ``samples`` and ``grids`` name the dataset and the area grid of ``train``, ``validation`` and ``test``.
     """
     from sar2ndvi.baselines import FieldForest
+    from sar2ndvi.dataset import load_samples
     from sar2ndvi.grid import AreaGrid
     from sar2ndvi.indexes import CHANNEL_NAMES
     from sar2ndvi.io import read_raster
     from sar2ndvi.metrics import evaluate as metrics_of
-    from sar2ndvi.variants import channel_positions
 
     study = AreaGrid.read(study_grid)
 
     def load(split):
-        data = np.load(samples[split])
-        area = AreaGrid.read(grids[split])
-        ids = read_raster(parcels, study)[0]
-        row, col, rows, cols = study.window_of(area)
-        keep = channel_positions(list(data["channel_names"]), CHANNEL_NAMES)
-        return data["x"][:, keep], data["y"], data["mask"], ids[row : row + rows, col : col + cols].astype(np.int64)
+        data = load_samples(samples[split], CHANNEL_NAMES)
+        ids = read_raster(parcels, study, AreaGrid.read(grids[split]))[0]
+        return data["x"], data["y"], data["mask"], ids.astype(np.int64)
 
     forest = FieldForest(
         trees=settings["trees"], min_samples_leaf=settings["min_samples_leaf"], seed=settings["seed"], threads=threads

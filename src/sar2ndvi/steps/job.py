@@ -103,7 +103,7 @@ def current_job(namespace: Mapping[str, Any], description: str | None = None) ->
     and ``config``.
     """
     job = namespace.get("snakemake") or Job.from_argv(description=description)
-    configure(job.log[0] if len(job.log) else None)
+    configure(job.log[0] if len(job.log) else None, outputs=list(job.output))
     return job
 
 

@@ -40,17 +40,17 @@ def train(
     """
     import pandas as pd
 
+    from sar2ndvi.dataset import load_samples
     from sar2ndvi.io import atomic_path
     from sar2ndvi.model import Checkpoint, TrainConfig, train_model
-    from sar2ndvi.variants import ModelVariant, channel_positions
+    from sar2ndvi.variants import ModelVariant
 
     variant = ModelVariant.parse(variant_name)
     model = {**settings, "threads": threads, "device": device}
 
     def load(path):
-        data = np.load(path)
-        keep = channel_positions(list(data["channel_names"]), variant.channels)
-        return {"x": data["x"][:, keep], "y": data["y"], "mask": data["mask"]}
+        data = load_samples(path, variant.channels)
+        return {"x": data["x"], "y": data["y"], "mask": data["mask"]}
 
     samples = load(train_data)
     validation_paths = as_paths(validation_data)
@@ -128,29 +128,27 @@ def predict(
         ensemble: write ``"<time> mean"`` and ``"<time> std"`` bands of the models, else one band per acquisition.
     """
     import pandas as pd
-    import rasterio
 
     from sar2ndvi.dataset import static_layers
     from sar2ndvi.grid import AreaGrid
-    from sar2ndvi.io import GDAL_CACHE_MB, raster_bands, read_raster
+    from sar2ndvi.io import gdal_block_cache, raster_bands, read_raster
     from sar2ndvi.model import Checkpoint
     from sar2ndvi.model import predict as run_model
     from sar2ndvi.variants import DATASET_CHANNELS, channel_positions
 
     # GDAL's block cache would otherwise fill with every acquisition read, and the job's memory grow
     # with the length of the study
-    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+    with gdal_block_cache():
         study = AreaGrid.read(study_grid)
         area = AreaGrid.read(grid)
-        row, col, rows, cols = study.window_of(area)
-        window = (slice(row, row + rows), slice(col, col + cols))
+        rows, cols = area.shape
         farm = read_raster(mask, area)[0] > 0
         table = pd.DataFrame(dict(scenes))
-        static = static_layers(read_raster(heights, study)[0][window], farm)
+        static = static_layers(read_raster(heights, study, area)[0], farm)
         paths = as_paths(indexes)
 
         def inputs(k: int) -> np.ndarray:
-            return np.concatenate([read_raster(paths[k], study)[(slice(None), *window)], static])
+            return np.concatenate([read_raster(paths[k], study, area), static])
 
         # an acquisition with no SAR value on the area's farms would be a band of NaN: left out, and said
         where = farm if farm.any() else np.ones(farm.shape, bool)
@@ -219,16 +217,15 @@ def score(
     threads: int = 1,
 ) -> None:
     """Metrics of one trained model on the whole-area images of a split (validation or test), farm pixels."""
+    from sar2ndvi.dataset import load_samples
     from sar2ndvi.io import write_json
     from sar2ndvi.metrics import evaluate
     from sar2ndvi.model import Checkpoint
     from sar2ndvi.model import predict as run_model
-    from sar2ndvi.variants import channel_positions
 
-    samples = np.load(data)
     checkpoint = Checkpoint.load(model)
-    keep = channel_positions(list(samples["channel_names"]), checkpoint.channel_names)
-    prediction = run_model(checkpoint, samples["x"][:, keep], tta=tta, device=device, threads=threads)
+    samples = load_samples(data, checkpoint.channel_names)
+    prediction = run_model(checkpoint, samples["x"], tta=tta, device=device, threads=threads)
     metrics = evaluate(prediction, samples["y"][:, 0], samples["mask"][:, 0] > 0)
     write_json(out, {"variant": variant, "stage": stage, "test_time_augmentation": tta, "split": split, **metrics})
     log.info("%s %s (%s) on %s: MSE %.5f", variant, stage, "tta" if tta else "notta", split, metrics["mse"])

@@ -1,0 +1,107 @@
+"""The weighted Whittaker smoother that fuses radar predictions with clear optical dates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sar2ndvi.fusion import difference_penalty, fuse, place_on_steps, regular_steps, whittaker
+
+STEPS = regular_steps(np.datetime64("2017-05-01"), np.datetime64("2017-05-30"), 1)
+
+
+def test_regular_steps_include_both_ends():
+    steps = regular_steps(np.datetime64("2017-05-01"), np.datetime64("2017-05-11"), 5)
+    assert list(steps.astype(str)) == ["2017-05-01", "2017-05-06", "2017-05-11"]
+
+
+def test_the_penalty_is_the_squared_second_differences():
+    d = np.diff(np.eye(6), n=2, axis=0)
+    full = d.T @ d
+    bands = difference_penalty(6, 2)
+    for k in range(3):
+        np.testing.assert_array_equal(bands[2 - k, k:], np.diagonal(full, offset=k))
+
+
+def test_observations_on_one_step_combine_by_inverse_variance_and_outside_ones_are_left_out():
+    times = np.array(["2017-05-03T01:00", "2017-05-03T08:00", "2017-07-01T00:00"], "datetime64[s]")
+    values = np.array([[0.2, 0.5, 0.9]])
+    sigmas = np.array([0.1, 0.05, 0.1])
+    weights, means = place_on_steps(times, values, sigmas, STEPS)
+    assert weights[0, 2] == pytest.approx(1 / 0.01 + 1 / 0.0025)
+    assert means[0, 2] == pytest.approx((0.2 / 0.01 + 0.5 / 0.0025) / (1 / 0.01 + 1 / 0.0025))
+    assert weights.sum() == pytest.approx(weights[0, 2]), "July is outside the steps"
+
+
+def test_precise_observations_everywhere_are_reproduced():
+    truth = np.sin(np.linspace(0, 3, len(STEPS)))[np.newaxis]
+    fused, std = whittaker(np.full(truth.shape, 1e8), truth, smoothness=1.0)
+    np.testing.assert_allclose(fused, truth, atol=1e-6)
+    assert (std < 1e-3).all()
+
+
+def test_a_stiff_smoother_fits_the_weighted_straight_line():
+    rng = np.random.default_rng(0)
+    x = np.arange(len(STEPS), dtype=float)
+    y = 0.3 + 0.01 * x + rng.normal(0, 0.05, x.size)
+    w = rng.uniform(1, 10, x.size)
+    fused, _ = whittaker(w[np.newaxis], y[np.newaxis], smoothness=1e9)
+    slope, intercept = np.polyfit(x, y, 1, w=np.sqrt(w))
+    np.testing.assert_allclose(fused[0], intercept + slope * x, atol=1e-4)
+
+
+def test_the_standard_deviation_is_the_posterior_one_and_widens_in_gaps():
+    weights = np.zeros((1, len(STEPS)))
+    weights[0, [0, 5, 25, 29]] = 1 / 0.05**2
+    means = np.full(weights.shape, 0.5)
+    fused, std = whittaker(weights, means, smoothness=100.0)
+    bands = 100.0 * difference_penalty(len(STEPS))
+    full = np.diag(weights[0]) + np.diag(bands[2])
+    for k in (1, 2):
+        full += np.diag(bands[2 - k, k:], k) + np.diag(bands[2 - k, k:], -k)
+    np.testing.assert_allclose(std[0], np.sqrt(np.diag(np.linalg.inv(full))), rtol=1e-9)
+    assert std[0, 15] > 2 * std[0, 5], "the middle of a 20-day gap is less certain than an observed day"
+    np.testing.assert_allclose(fused[0], 0.5, atol=1e-9)
+
+
+def test_a_series_with_too_few_observations_stays_empty():
+    weights = np.zeros((2, len(STEPS)))
+    weights[0, 4] = 1.0
+    weights[1, [4, 9]] = 1.0
+    fused, std = whittaker(weights, np.ones_like(weights), smoothness=10.0)
+    assert np.isnan(fused[0]).all() and np.isnan(std[0]).all()
+    assert np.isfinite(fused[1]).all()
+
+
+def test_intervals_cover_the_truth_at_their_nominal_rate_when_the_model_holds():
+    # truths drawn from the smoother's own prior (a second-order random walk with increments of
+    # variance 1/λ), observed on random days with known noise: the posterior intervals are exact
+    rng = np.random.default_rng(7)
+    series, steps, smoothness = 400, len(STEPS), 400.0
+    truth = 0.5 + np.cumsum(np.cumsum(rng.normal(0, smoothness**-0.5, (series, steps)), axis=1), axis=1)
+    sigma = 0.05
+    observed = rng.random((series, steps)) < 0.3
+    times = STEPS.astype("datetime64[s]")
+    values = np.where(observed, truth + rng.normal(0, sigma, truth.shape), np.nan)
+    fused, std = fuse(STEPS, [(times, values, np.full(steps, sigma))], smoothness)
+    z = np.abs(fused - truth) / std
+    assert np.mean(z < 1.0) == pytest.approx(0.683, abs=0.02)
+    assert np.mean(z < 1.96) == pytest.approx(0.95, abs=0.01)
+
+
+def test_radar_fills_the_cloudy_weeks_between_optical_dates():
+    rng = np.random.default_rng(3)
+    days = np.arange(len(STEPS))
+    truth = 0.2 + 0.6 / (1 + np.exp(-(days - 15) / 3))
+    times = STEPS.astype("datetime64[s]")
+    optical = np.full((1, len(STEPS)), np.nan)
+    optical[0, [0, 29]] = truth[[0, 29]]
+    radar = np.full((1, len(STEPS)), np.nan)
+    radar[0, ::3] = truth[::3] + rng.normal(0, 0.08, radar[0, ::3].size)
+    optical_only, _ = fuse(STEPS, [(times, optical, np.full(len(STEPS), 0.02))], 1e4)
+    fused, _ = fuse(
+        STEPS, [(times, optical, np.full(len(STEPS), 0.02)), (times, radar, np.full(len(STEPS), 0.08))], 1e4
+    )
+    error = np.mean((fused[0] - truth) ** 2)
+    assert error < 0.5 * np.mean((optical_only[0] - truth) ** 2)
+    assert error < 0.5 * np.nanmean((radar[0] - truth) ** 2), "better than the radar predictions themselves"
