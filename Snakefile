@@ -33,6 +33,7 @@ include: "workflow/rules/dataset.smk"
 include: "workflow/rules/model.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/experiments.smk"
+include: "workflow/rules/fusion.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -41,6 +42,7 @@ include: "workflow/rules/report.smk"
 localrules:
     all,
     experiments,
+    fusion,
     s1_search,
     optical_search,
     optical_clear_fractions,

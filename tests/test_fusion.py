@@ -5,7 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sar2ndvi.fusion import difference_penalty, fuse, place_on_steps, regular_steps, whittaker
+from sar2ndvi.fusion import (
+    days_to_nearest,
+    difference_penalty,
+    factor_by_distance,
+    field_statistics,
+    fuse,
+    interval_coverage,
+    leave_one_date_out,
+    paired_rmse,
+    place_on_steps,
+    regular_steps,
+    std_scale,
+    whittaker,
+)
 
 STEPS = regular_steps(np.datetime64("2017-05-01"), np.datetime64("2017-05-30"), 1)
 
@@ -105,3 +118,76 @@ def test_radar_fills_the_cloudy_weeks_between_optical_dates():
     error = np.mean((fused[0] - truth) ** 2)
     assert error < 0.5 * np.mean((optical_only[0] - truth) ** 2)
     assert error < 0.5 * np.nanmean((radar[0] - truth) ** 2), "better than the radar predictions themselves"
+
+
+def test_field_statistics_are_the_mean_deviation_and_count_of_each_fields_valid_pixels():
+    parcels = np.array([[1, 1, 0], [2, 2, 2]])
+    images = np.array([[[0.2, 0.4, 9.0], [0.1, np.nan, 0.3]], [[np.nan, np.nan, 9.0], [0.5, 0.5, 0.5]]])
+    ids, means, stds, counts = field_statistics(images, parcels)
+    assert list(ids) == [1, 2]
+    np.testing.assert_allclose(means, [[0.3, np.nan], [0.2, 0.5]])
+    np.testing.assert_allclose(stds, [[0.1, np.nan], [0.1, 0.0]], atol=1e-12)
+    np.testing.assert_array_equal(counts, [[2, 0], [2, 3]])
+
+
+def test_paired_rmse_pairs_each_reference_date_with_the_nearest_observation_within_the_window():
+    times = np.array(["2017-05-01T20:00", "2017-05-10T20:00"], "datetime64[s]")
+    values = np.array([[0.5, 0.9], [0.4, np.nan]])
+    reference_times = np.array(["2017-05-02", "2017-05-20"], "datetime64[s]")
+    reference = np.array([[0.3, 0.0], [0.4, 0.0]])
+    # 05-20 has no observation within 3 days; on 05-02 the errors are 0.2 and 0
+    assert paired_rmse(times, values, reference_times, reference, 3) == pytest.approx(np.sqrt(0.04 / 2))
+    with pytest.raises(ValueError, match="within 1 days"):
+        paired_rmse(times[1:], values[:, 1:], reference_times[:1], reference[:, :1], 1)
+
+
+def test_leaving_a_date_out_estimates_it_from_the_others_only():
+    days = np.arange(len(STEPS))
+    truth = (0.2 + 0.02 * days)[np.newaxis]
+    times = STEPS.astype("datetime64[s]")
+    hidden = truth.copy()
+    hidden[0, 10] = 5.0  # an outlier on the hidden date cannot leak into its own estimate
+    estimate, std, distance = leave_one_date_out(
+        STEPS, (times, hidden, np.full(len(STEPS), 0.01)), [], 1e4, with_std=True
+    )
+    assert estimate[0, 10] == pytest.approx(truth[0, 10], abs=1e-3)
+    assert np.isfinite(std).all() and (std > 0).all()
+    np.testing.assert_array_equal(distance, 1.0), "the next date is a day away"
+
+
+def test_a_calibrated_scale_makes_the_intervals_cover_their_nominal_share():
+    rng = np.random.default_rng(1)
+    errors = rng.normal(0, 0.1, 20_000)
+    claimed = np.full(errors.shape, 0.05)  # twice too confident
+    assert interval_coverage(errors, claimed, 1.0) == pytest.approx(0.383, abs=0.01)
+    scale = std_scale(errors, claimed)
+    assert scale == pytest.approx(2.0, rel=0.03)
+    assert interval_coverage(errors, scale * claimed, 1.96) == pytest.approx(0.95, abs=0.01)
+
+
+def test_a_gap_leaves_out_the_optical_dates_around_the_hidden_one_and_keeps_the_radar():
+    times = STEPS.astype("datetime64[s]")
+    days = np.arange(len(STEPS))
+    hidden = np.full((1, len(STEPS)), 0.3)
+    optical = np.where(np.abs(days - 15) <= 3, 0.9, 0.3)[np.newaxis]  # a bright spell around day 15
+    radar = np.full((1, len(STEPS)), 0.3)
+    others = [(times, optical, np.full(len(STEPS), 0.01)), (times, radar, np.full(len(STEPS), 0.1))]
+    near, _, _ = leave_one_date_out(STEPS, (times, hidden, np.full(len(STEPS), 0.01)), others, 1e4)
+    gapped, _, distance = leave_one_date_out(
+        STEPS, (times, hidden, np.full(len(STEPS), 0.01)), others, 1e4, gap_days=5, gapped=[True, False]
+    )
+    assert near[0, 15] > 0.6, "the optical dates next to the hidden one carry it"
+    assert gapped[0, 15] == pytest.approx(0.3, abs=1e-6), "with a 10-day gap only the far dates and the radar count"
+    assert distance[0, 15] == 6.0
+
+
+def test_distances_to_the_nearest_observation_and_the_factor_of_the_gap_they_reach():
+    times = np.array(["2017-05-03", "2017-05-20"], "datetime64[s]")
+    values = np.array([[0.5, 0.6], [np.nan, 0.6], [np.nan, np.nan]])
+    distance = days_to_nearest(STEPS, [(times, values)])
+    assert list(distance[0, [0, 2, 10, 19, 29]]) == [2, 0, 8, 0, 10]
+    assert distance[1, 0] == 19 and np.isinf(distance[2]).all()
+    factors = {"0": 1.0, "7": 1.5, "15": 2.0}
+    np.testing.assert_array_equal(
+        factor_by_distance(np.array([0, 3, 7, 14.9, 15, 40, np.inf]), factors), [1, 1, 1.5, 1.5, 2, 2, 2]
+    )

@@ -51,8 +51,8 @@ def test_border_noise_never_reaches_the_sigma0_grid(legacy_run):
             tags = src.tags()
         masked += int(tags["border_noise_pixels"])
         factor = int(tags["oversample"])
-        # the unpacked product is temporary with the demo source: its archive zip is read
-        product = SafeProduct(legacy_run / "resources/demo/sentinel1" / f"{path.stem}.zip")
+        (product,) = (legacy_run / "results/s1/products").glob(f"{path.stem}*")
+        product = SafeProduct(product)
         image = product.image_info("VV")
         fine_heights = np.repeat(np.repeat(heights, factor, axis=0), factor, axis=1)
         line, pixel = grid_line_pixel(radar_geometry(product, "VV"), grid, factor, fine_heights)

@@ -246,6 +246,7 @@ COMMANDS: dict[str, Callable] = {
     "bash tools/slurm_cluster.sh install && bash tools/slurm_cluster.sh start": run_by_ci,
     "bash tools/slurm_cluster.sh stop": run_by_ci,
     "snakemake --cores 8 experiments": dry_run_on_the_small_study,
+    "snakemake --cores 8 fusion": dry_run_on_the_small_study,
     "snakemake --cores 8 report_figures && snakemake --report report.html report_figures": report,
     "bash tools/determinism.sh": determinism,
     "python3 benchmarks/model_throughput.py": throughput,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -31,6 +32,13 @@ def test_gdals_refusal_and_an_error_raised_from_a_full_disk_count_as_a_full_disk
             raise ValueError("results/x.tif could not be written") from full
     except ValueError as wrapped:
         assert disk_full_advice(wrapped) is not None
+
+
+def test_a_failed_write_is_a_full_disk_only_when_the_disk_is_nearly_full(tmp_path, monkeypatch):
+    failed = rasterio.errors.RasterioIOError("Write failed. See previous exception for details.")
+    assert disk_full_advice(failed, [tmp_path / "x.tif"]) is None, "this disk has room"
+    monkeypatch.setattr("shutil.disk_usage", lambda path: shutil._ntuple_diskusage(10 * 2**30, 10 * 2**30, 2**16))
+    assert "(0.1 MB free)" in disk_full_advice(failed, [tmp_path / "x.tif"])
 
 
 def test_other_errors_get_no_disk_advice():

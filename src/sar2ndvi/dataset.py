@@ -94,7 +94,8 @@ def build_samples(
         static: layers on the study grid (S, rows, cols) appended to every sample's channels, e.g. the
             DEM height; a NaN there makes the pixel invalid like missing SAR.
         sar_by_reference: return, instead of ``x``, where to cut it from (``x_files``, ``x_digests``,
-            ``x_window``, ``x_origin``, ``x_static``, ``x_channels``; see :func:`load_samples`).
+            ``x_window``, ``x_origin``, ``x_static``, ``x_channels``; see :func:`load_samples`), and
+            ``y`` NaN off the ``mask``.
 
     Returns:
         dict with ``x``, ``y``, ``mask`` and ``pair_index`` (the pair each sample came from).
@@ -133,7 +134,8 @@ def build_samples(
                         continue
                     if not sar_by_reference:
                         xs.append(x[(slice(None), *cut)])
-                    ys.append(y[cut][np.newaxis])
+                    # a tile's targets off its mask are never read: left out, they compress away
+                    ys.append((np.where(m, y[cut], np.nan) if sar_by_reference else y[cut])[np.newaxis])
                     masks.append(m[np.newaxis].astype(np.uint8))
                     origin.append(k)
                     corners.append((r, c))
@@ -171,13 +173,9 @@ def file_digest(path: str | Path) -> str:
 
 
 def save_samples(path: str | Path, samples: dict[str, np.ndarray], **extra: Any) -> None:
-    """Write samples (:func:`build_samples`) and ``extra`` arrays to an ``.npz``, atomically.
-
-    Samples cut from referenced rasters are compressed: their targets and masks are mostly empty
-    outside the farms. Samples holding ``x`` are not: SAR noise does not compress.
-    """
+    """Write samples (:func:`build_samples`) and ``extra`` arrays to a compressed ``.npz``, atomically."""
     with atomic_path(path, suffix=".npz") as tmp, open(tmp, "wb") as handle:
-        (np.savez if "x" in samples else np.savez_compressed)(handle, **samples, **extra)
+        np.savez_compressed(handle, **samples, **extra)
 
 
 def load_samples(path: str | Path, channels: Sequence[str] | None = None) -> dict[str, np.ndarray]:

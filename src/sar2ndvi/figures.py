@@ -99,6 +99,55 @@ def parcel_timeseries(times: list, predicted: np.ndarray, spread: np.ndarray | N
     return fig
 
 
+def field_curves(fields: pd.DataFrame, parcels: list[int], reference: str, pretraining: str) -> Figure:
+    """The fused NDVI of a few fields with its 68 % band, over the observations it fused, one panel a field.
+
+    Args:
+        fields: the per-field table (``results/fields_{area}.parquet``): ``parcel_id``, ``time``, ``kind``,
+            ``ndvi_mean``, ``uncertainty``.
+        parcels: the fields to draw.
+        reference, pretraining: the optical sensors' kinds in the table.
+    """
+    fig, axes = plt.subplots(
+        len(parcels), 1, figsize=(10, 2.3 * len(parcels)), sharex=True, squeeze=False, constrained_layout=True
+    )
+    for ax, parcel in zip(axes[:, 0], parcels, strict=True):
+        rows = fields[fields["parcel_id"] == parcel]
+        fused = rows[rows["kind"] == "fused"].sort_values("time")
+        band = fused["uncertainty"]
+        ax.fill_between(fused["time"], fused["ndvi_mean"] - band, fused["ndvi_mean"] + band, color="tab:blue",
+                        alpha=0.25, label="fused ± 68 % interval")  # fmt: skip
+        ax.plot(fused["time"], fused["ndvi_mean"], "-", color="tab:blue", label="fused")
+        for kind, style, label in (
+            ("sar", dict(marker=".", color="tab:green", ls="none", ms=5), "predicted from Sentinel-1"),
+            (pretraining, dict(marker="^", color="0.45", ls="none", ms=4), f"{pretraining} (on {reference}'s scale)"),
+            (reference, dict(marker="o", color="k", ls="none", ms=4), reference),
+        ):
+            seen = rows[rows["kind"] == kind]
+            ax.plot(seen["time"], seen["ndvi_mean"], label=label, **style)
+        ax.set_ylim(*NDVI_RANGE)
+        ax.set_ylabel(f"field {parcel}")
+    axes[0, 0].legend(loc="upper left", ncols=3, fontsize=8)
+    axes[0, 0].set_title("Field-mean NDVI through the season: the gap-free fused curve and what it fused")
+    return fig
+
+
+def interval_calibration(coverage: pd.DataFrame, tolerance: float = 0.05) -> Figure:
+    """Observed against nominal coverage of the intervals (``results/fusion_coverage.csv``), ±``tolerance`` shaded."""
+    fig, ax = plt.subplots(figsize=(5.5, 5), constrained_layout=True)
+    line = np.array([0.5, 1.0])
+    ax.fill_between(line, line - tolerance, line + tolerance, color="0.9", label=f"±{100 * tolerance:.0f} points")
+    ax.plot(line, line, "k--", lw=1)
+    for (method, gap), rows in coverage.groupby(["method", coverage["optical_gap_days"].fillna(-1)], sort=False):
+        label = method if gap < 0 else f"{method}, optical gap {gap:g} d"
+        ax.plot(rows["nominal"], rows["coverage"], marker="o", label=label)
+    ax.set(xlabel="nominal coverage", ylabel="observed coverage (test area, hidden Planet dates)", xlim=(0.5, 1),
+           ylim=(0.3, 1))  # fmt: skip
+    ax.set_title("Calibration of the intervals")
+    ax.legend(loc="lower right", fontsize=8)
+    return fig
+
+
 def regression(
     source: np.ndarray,
     reference: np.ndarray,

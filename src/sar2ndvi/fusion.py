@@ -22,7 +22,7 @@ second), and gives the posterior variance exactly.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from scipy.linalg import cho_solve_banded, cholesky_banded
@@ -85,7 +85,12 @@ def place_on_steps(
 
 
 def whittaker(
-    weights: np.ndarray, means: np.ndarray, smoothness: float, order: int = 2, with_std: bool = True
+    weights: np.ndarray,
+    means: np.ndarray,
+    smoothness: float,
+    order: int = 2,
+    with_std: bool = True,
+    std_step: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The weighted Whittaker smoother of series on regular steps, and its posterior standard deviation.
 
@@ -95,6 +100,7 @@ def whittaker(
         smoothness: λ, in 1/NDVI² per squared ``order``-th difference between steps.
         order: of the differences penalised (2: the curve bends as little as the data allow).
         with_std: also compute the posterior standard deviation (a second, larger solve).
+        std_step: compute it on this step only (one more solve per series; NaN on the others).
 
     Returns:
         (S, T) fused values and (S, T) standard deviations (NDVI); NaN for series with fewer than
@@ -106,23 +112,34 @@ def whittaker(
     penalty = smoothness * difference_penalty(steps, order)
     fused = np.full((series, steps), np.nan)
     std = np.full((series, steps), np.nan)
-    identity = np.eye(steps)
+    if std_step is None:
+        unit = np.eye(steps)
+    else:
+        unit = np.zeros(steps)
+        unit[std_step] = 1.0
     for s in np.flatnonzero((weights > 0).sum(axis=1) >= order):
         bands = penalty.copy()
         bands[order] += weights[s]
         factor = cholesky_banded(bands)
         fused[s] = cho_solve_banded((factor, False), weights[s] * means[s])
-        if with_std:
-            std[s] = np.sqrt(np.diagonal(cho_solve_banded((factor, False), identity)))
+        if with_std and std_step is None:
+            std[s] = np.sqrt(np.diagonal(cho_solve_banded((factor, False), unit)))
+        elif with_std:
+            std[s, std_step] = np.sqrt(cho_solve_banded((factor, False), unit)[std_step])
     return fused, std
+
+
+#: one kind of observation of S series: times (N,), values (S, N) with NaN where none, sigmas (S, N) or (N,)
+Observations = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def fuse(
     steps: np.ndarray,
-    observations: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    observations: Sequence[Observations],
     smoothness: float,
     order: int = 2,
     with_std: bool = True,
+    std_step: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fuse several kinds of observation of the same series (radar predictions, optical dates) on ``steps``.
 
@@ -141,7 +158,204 @@ def fuse(
     if total_w is None:
         raise ValueError("nothing to fuse: no observations given")
     means = np.divide(total_wy, total_w, out=np.zeros_like(total_wy), where=total_w > 0)
-    return whittaker(total_w, means, smoothness, order, with_std)
+    return whittaker(total_w, means, smoothness, order, with_std, std_step)
 
 
-__all__ = ["DEFAULT_STEP_DAYS", "difference_penalty", "fuse", "place_on_steps", "regular_steps", "whittaker"]
+def nearest_step(time: np.datetime64, steps: np.ndarray) -> int:
+    """Index of the step nearest to ``time`` (clipped to the steps)."""
+    days = (np.datetime64(time, "s") - steps[0].astype("datetime64[s]")) / np.timedelta64(1, "D")
+    step_days = (steps[1] - steps[0]) / np.timedelta64(1, "D") if len(steps) > 1 else 1.0
+    return int(np.clip(np.rint(days / step_days), 0, len(steps) - 1))
+
+
+def leave_one_date_out(
+    steps: np.ndarray,
+    hidden: Observations,
+    others: Sequence[Observations],
+    smoothness: float,
+    with_std: bool = False,
+    gap_days: float = 0.0,
+    gapped: Sequence[bool] = (),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The fused series at each date of ``hidden`` when that date is left out.
+
+    Args:
+        hidden: the kind whose dates are hidden one at a time (the reference sensor's images).
+        others: the kinds kept (radar predictions, the other optical sensor).
+        gap_days: if above 0, also leave out the observations within this many days of the hidden
+            date — of ``hidden`` and of each of ``others`` whose entry in ``gapped`` is true — as a
+            cloudy spell of ``2 · gap_days`` days would.
+        gapped: for each of ``others``, whether the gap applies to it (optical: yes; radar: no).
+
+    Returns:
+        (S, M) the fused NDVI on the step of each of the M hidden dates, fused without it; its
+        posterior standard deviation there (NaN unless ``with_std``); and the days from that step
+        to the nearest observation left of ``hidden`` and of the ``gapped`` kinds (the optical
+        dates), as :func:`days_to_nearest` measures it for a fused series.
+    """
+    times, values, sigmas = hidden
+    values = np.atleast_2d(values)
+    sigmas = np.broadcast_to(np.asarray(sigmas, np.float64), values.shape)
+    gapped = list(gapped) + [False] * (len(others) - len(gapped))
+    estimate = np.full(values.shape, np.nan)
+    spread = np.full(values.shape, np.nan)
+    distance = np.full(values.shape, np.inf)
+
+    def outside(when: np.ndarray, centre: np.datetime64) -> np.ndarray:
+        return np.abs((np.asarray(when, "datetime64[s]") - centre) / np.timedelta64(1, "D")) > gap_days
+
+    for m in range(len(times)):
+        centre = np.datetime64(times[m], "s")
+        kept = outside(times, centre) if gap_days > 0 else np.ones(len(times), bool)
+        kept[m] = False
+        kinds = [(times[kept], values[:, kept], sigmas[:, kept])]
+        optical = [kinds[0][:2]]
+        for (when, vals, sig), gap in zip(others, gapped, strict=True):
+            if gap and gap_days > 0:
+                keep = outside(when, centre)
+                vals = np.atleast_2d(vals)
+                sig = np.broadcast_to(np.asarray(sig, np.float64), vals.shape)
+                when, vals, sig = np.asarray(when)[keep], vals[:, keep], sig[:, keep]
+            kinds.append((when, vals, sig))
+            if gap:
+                optical.append((when, vals))
+        step = nearest_step(times[m], steps)
+        fused, std = fuse(steps, kinds, smoothness, with_std=with_std, std_step=step)
+        estimate[:, m], spread[:, m] = fused[:, step], std[:, step]
+        distance[:, m] = days_to_nearest(steps[step : step + 1], optical)[:, 0]
+    return estimate, spread, distance
+
+
+def paired_errors(
+    times: np.ndarray, values: np.ndarray, reference_times: np.ndarray, reference: np.ndarray, max_days: float
+) -> np.ndarray:
+    """Errors of observations against the reference's, each reference date paired with the nearest
+    observation time within ``max_days`` (series where both have a value), flattened.
+
+    Raises:
+        ValueError: if no observation lies close enough to a reference date.
+    """
+    values, reference = np.atleast_2d(values), np.atleast_2d(reference)
+    times = np.asarray(times, "datetime64[s]")
+    errors = []
+    for m, when in enumerate(np.asarray(reference_times, "datetime64[s]")):
+        gaps = np.abs((times - when) / np.timedelta64(1, "D"))
+        if not len(gaps) or gaps.min() > max_days:
+            continue
+        diff = values[:, int(np.argmin(gaps))] - reference[:, m]
+        errors.append(diff[np.isfinite(diff)])
+    errors = np.concatenate(errors) if errors else np.array([])
+    if not errors.size:
+        raise ValueError(f"no observation lies within {max_days} days of a reference date on the same series")
+    return errors
+
+
+def paired_rmse(
+    times: np.ndarray, values: np.ndarray, reference_times: np.ndarray, reference: np.ndarray, max_days: float
+) -> float:
+    """RMSE of :func:`paired_errors`."""
+    errors = paired_errors(times, values, reference_times, reference, max_days)
+    return float(np.sqrt(np.mean(errors**2)))
+
+
+def field_statistics(images: np.ndarray, parcels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-field mean, standard deviation and count of the finite pixels of each image.
+
+    Args:
+        images: (N, H, W) values (NaN where none).
+        parcels: (H, W) parcel ids, 0 = not a field.
+
+    Returns:
+        ids (F,), and (F, N) means, standard deviations (population) and valid-pixel counts; the
+        mean and deviation are NaN where a field has no valid pixel in an image.
+    """
+    images = np.asarray(images, np.float64)
+    ids, inverse = np.unique(parcels[parcels > 0], return_inverse=True)
+    on_field = parcels > 0
+    means = np.full((len(ids), len(images)), np.nan)
+    stds = np.full_like(means, np.nan)
+    counts = np.zeros(means.shape, np.int64)
+    for n, image in enumerate(images):
+        values = image[on_field]
+        ok = np.isfinite(values)
+        count = np.bincount(inverse[ok], minlength=len(ids))
+        total = np.bincount(inverse[ok], weights=values[ok], minlength=len(ids))
+        squares = np.bincount(inverse[ok], weights=values[ok] ** 2, minlength=len(ids))
+        seen = count > 0
+        mean = np.divide(total, count, out=np.full(len(ids), np.nan), where=seen)
+        variance = np.divide(squares, count, out=np.full(len(ids), np.nan), where=seen) - mean**2
+        means[:, n], stds[:, n], counts[:, n] = mean, np.sqrt(np.clip(variance, 0, None)), count
+    return ids, means, stds, counts
+
+
+def days_to_nearest(steps: np.ndarray, kinds: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """(S, T) days from each step to the nearest observation of each series, over ``kinds`` ((times, values (S, N)));
+    infinite where a series has none."""
+    step_times = steps.astype("datetime64[s]")
+    distance = None
+    for times, values in kinds:
+        values = np.atleast_2d(values)
+        if distance is None:
+            distance = np.full((values.shape[0], len(steps)), np.inf)
+        for n, when in enumerate(np.asarray(times, "datetime64[s]")):
+            days = np.abs((step_times - when) / np.timedelta64(1, "D"))
+            seen = np.isfinite(values[:, n])
+            distance[seen] = np.minimum(distance[seen], days)
+    if distance is None:
+        raise ValueError("no observations to measure distances to")
+    return distance
+
+
+def factor_by_distance(distance: np.ndarray, factors: Mapping[float, float]) -> np.ndarray:
+    """The factor of the largest gap (a key of ``factors``, days) not beyond each ``distance`` (days).
+
+    ``factors`` are interval factors calibrated with the optical dates within each gap left out
+    (:func:`leave_one_date_out`): a step ``distance`` days from the nearest optical date takes
+    the factor of the widest such gap the distance reaches; nearer than every gap, the smallest's.
+    """
+    by_gap = {float(gap): value for gap, value in factors.items()}
+    gaps = np.array(sorted(by_gap))
+    values = np.array([by_gap[g] for g in gaps])
+    level = np.clip(np.searchsorted(gaps, np.asarray(distance, np.float64), side="right") - 1, 0, len(gaps) - 1)
+    return values[level]
+
+
+def interval_coverage(errors: np.ndarray, stds: np.ndarray, z: float) -> float:
+    """Share of finite ``errors`` within ``z`` standard deviations (the coverage of the ±z·σ interval)."""
+    ok = np.isfinite(errors) & np.isfinite(stds) & (stds > 0)
+    if not ok.any():
+        return float("nan")
+    return float(np.mean(np.abs(errors[ok]) <= z * stds[ok]))
+
+
+def std_scale(errors: np.ndarray, stds: np.ndarray, coverage: float = 0.6827) -> float:
+    """The factor that makes ±factor·σ intervals cover ``coverage`` of the errors (1σ of a normal: 68.27 %).
+
+    Applied to errors held out from the fit (a split-conformal calibration), it corrects a
+    deviation that is too large or too small; with a factor per coverage it also corrects tails
+    heavier than a normal's, where ±1.96σ would cover less than 95 %.
+    """
+    ok = np.isfinite(errors) & np.isfinite(stds) & (stds > 0)
+    if not ok.any():
+        raise ValueError("no error with a standard deviation to calibrate on")
+    return float(np.quantile(np.abs(errors[ok]) / stds[ok], coverage))
+
+
+__all__ = [
+    "DEFAULT_STEP_DAYS",
+    "Observations",
+    "days_to_nearest",
+    "difference_penalty",
+    "factor_by_distance",
+    "field_statistics",
+    "fuse",
+    "interval_coverage",
+    "leave_one_date_out",
+    "nearest_step",
+    "paired_errors",
+    "paired_rmse",
+    "place_on_steps",
+    "regular_steps",
+    "std_scale",
+    "whittaker",
+]

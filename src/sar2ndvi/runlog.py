@@ -61,31 +61,39 @@ def _log_then(files: list[logging.Handler], handlers: list[logging.Handler], out
     return excepthook
 
 
+#: below this many free bytes, a failed write is taken for a full disk (GDAL often reports only "write error")
+LOW_SPACE_BYTES = 100 * 2**20
+
+
 def disk_full_advice(error: BaseException, outputs: Sequence[str | Path] = ()) -> str | None:
     """What to do about an error caused by a full disk (None for any other error).
 
-    The error is a full disk when it, or an error it was raised from, is ``ENOSPC``, or is GDAL's
-    refusal to write a file larger than the free space. The disk named is the one holding the
-    first of ``outputs`` (else the working directory), with its free space.
+    The error is a full disk when it, or an error it was raised from, is ``ENOSPC`` or GDAL's
+    refusal to write a file larger than the free space; or when it is a failed write (libtiff's
+    "Write error", rasterio's "Write failed") and the disk has less than :data:`LOW_SPACE_BYTES`
+    free. The disk named is the one holding the first of ``outputs`` (else the working directory).
     """
+    where = Path(outputs[0]).absolute().parent if outputs else Path.cwd()
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    free = shutil.disk_usage(where).free
     seen: set[int] = set()
     full = False
     while error is not None and id(error) not in seen:
         seen.add(id(error))
         text = str(error)
-        if (isinstance(error, OSError) and error.errno == errno.ENOSPC) or (
-            "No space left on device" in text or "Free disk space available is" in text
+        if (
+            (isinstance(error, OSError) and error.errno == errno.ENOSPC)
+            or "No space left on device" in text
+            or "Free disk space available is" in text
+            or ("write" in text.lower() and free < LOW_SPACE_BYTES)
         ):
             full = True
             break
         error = error.__cause__ or error.__context__
     if not full:
         return None
-    where = Path(outputs[0]).absolute().parent if outputs else Path.cwd()
-    while not where.exists() and where != where.parent:
-        where = where.parent
-    free_mb = shutil.disk_usage(where).free / 2**20
     return (
-        f"the disk holding {where} is full ({free_mb:.1f} MB free): free space on it, or run the workflow in a "
+        f"the disk holding {where} is full ({free / 2**20:.1f} MB free): free space on it, or run the workflow in a "
         "directory on a larger disk, then run the same command again (this job's outputs were not kept)"
     )

@@ -132,11 +132,6 @@ def study_box():
 S1_PRODUCT = "results/s1/products/{scene}.SAFE"
 
 
-def unpacked_product(path):
-    """The unpacked product folder: temporary where the archive it comes from stays at hand (demo, local)."""
-    return temp(directory(path)) if config["sources"]["sentinel1"] in ("demo", "local") else directory(path)
-
-
 def demo_store_flag(source):
     """The demo archive's completion file when ``source`` reads from it, else nothing."""
     return f"{DEMO_STORE}/STORE.json" if config["sources"][source] == "demo" else []
@@ -482,3 +477,18 @@ BASELINE_MODELS = {
     "sen12tp": ("SEN12TP U-Net (Roßberg & Schmitt)", SEN12TP.with_(dem=False).name, "finetune", "notta"),
     "sen12tp_dem": ("SEN12TP U-Net with DEM input", SEN12TP.with_(dem=True).name, "finetune", "notta"),
 }
+
+
+# Fusion ------------------------------------------------------------------------------------
+
+
+def clear_ndvi(sensor, area):
+    """The sensor's NDVI files of the dates that saw the area's farms."""
+    return lambda wildcards: [ndvi_path(sensor, d) for d in clear_dates(sensor, area.format(**wildcards))]
+
+
+def fusion_tables(wildcards):
+    # the clear dates are read from the search and clear-fraction tables (declared, as for the datasets)
+    return [ancient(OPTICAL_SCENES.format(sensor=s)) for s in OPTICAL_SENSORS] + [
+        ancient(CLEAR_FRACTIONS.format(sensor=s)) for s in OPTICAL_SENSORS
+    ]

@@ -8,7 +8,7 @@ rule demo_store:
             "demo": canonical(config["demo"]),
         },
     # the world's parts are drawn in parallel processes; the files do not depend on their number
-    threads: 4
+    threads: 2
     log:
         "logs/demo_store.log",
     benchmark:

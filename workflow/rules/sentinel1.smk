@@ -33,14 +33,12 @@ checkpoint s1_search:
 # downloaded beside the folder and removed once unpacked: the folder holds everything later steps
 # read, and keeping the zip too would double the disk per scene (about 1.7 GB, 60 GB per track and
 # season) to spare only a download after a change of polarisations. The demo and local sources
-# unpack straight from their own zips, and since those stay at hand their folders are temporary:
-# removed once the scene's σ0 is made, unpacked again only if σ0 must be remade (a copy of a local
-# archive would otherwise double it inside results/).
+# unpack straight from their own zips.
 rule s1_download:
     input:
         scenes=ancient(S1_SCENES),
     output:
-        unpacked_product(S1_PRODUCT),
+        directory(S1_PRODUCT),
     params:
         record=s1_record,
         polarisations=[pol for pol in ("VV", "VH", "HH", "HV") if pol in config["sentinel1"]["polarisations"]],
