@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -195,3 +196,27 @@ def test_a_second_run_in_the_same_directory_is_refused_and_the_first_finishes_un
     # retrained to the same weights (a model file also records how long each epoch took)
     assert model_weights(run) == expected_weights
     assert prediction.read_bytes() == expected_prediction
+
+
+def test_a_product_whose_geolocation_misses_the_grid_stops_its_sigma0_and_keep_going_finishes_the_others(repo, run):
+    bad, good = pd.read_csv(run / "results/s1/scenes.csv")["scene"].iloc[:2]
+    # the annotation's geolocation grid a degree north of where the product's footprint says it is
+    for xml in (run / "results/s1/products" / f"{bad}.SAFE" / "annotation").glob("*.xml"):
+        text = re.sub(
+            r"<latitude>([-0-9.eE+]+)</latitude>",
+            lambda m: f"<latitude>{float(m.group(1)) + 1.0}</latitude>",
+            xml.read_text(),
+        )
+        xml.write_text(text)
+    targets = [f"results/s1/sigma0/{scene}.tif" for scene in (bad, good)]
+    before = (run / targets[1]).stat().st_mtime_ns
+    result = run_snakemake(repo, run, "--keep-going", "--forcerun", *targets, "--", *targets)
+    assert_failed_with(
+        result,
+        run,
+        "the geolocation grid of its annotation does not reach the study grid 'pretrain', although its footprint does",
+        f"logs/s1_sigma0/{bad}.log",
+    )
+    assert "download it again, or remove it from the archive" in result.stderr
+    assert not (run / targets[0]).exists()
+    assert (run / targets[1]).stat().st_mtime_ns > before, "the other scene's σ0 ran to its end"

@@ -45,6 +45,18 @@ def test_schema_fills_defaults_for_a_minimal_config(repo, config):
     assert minimal["sources"]["sentinel1"] == "demo"
 
 
+def test_further_named_areas_are_boxes_and_a_model_of_another_run_is_optional(repo, config):
+    extended = copy.deepcopy(config)
+    extended["areas"]["north_fields"] = {"west": 138.488, "south": 36.530, "east": 138.498, "north": 36.536}
+    checked = _validate(repo, extended)
+    assert checked["model"]["checkpoint"] is None and checked["fusion"]["gap_days"] == [0, 7, 15]
+    for bad in ({"North Fields": extended["areas"]["north_fields"]}, {"north": {"west": 138.4}}):
+        wrong = copy.deepcopy(config)
+        wrong["areas"].update(bad)
+        with pytest.raises(Exception, match="North Fields|required"):
+            _validate(repo, wrong)
+
+
 def test_schema_rejects_an_unknown_source(repo, config):
     bad = copy.deepcopy(config)
     bad["sources"]["sentinel1"] = "copernicus-hub"

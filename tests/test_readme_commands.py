@@ -173,6 +173,23 @@ def dry_run_of_my_yaml(command, ctx):
     assert {Job("s1_search"), Job("optical_search", "sensor=sentinel2"), Job("dem_copernicus")} <= plan
 
 
+def next_season(command, ctx):
+    """As a dry run: the README's season2018.yaml in a folder beside a finished run, whose model it names."""
+    project = ctx.empty()
+    model = "results/models/pix2pix-indexes-aug-s42/finetune.pt"
+    (project / model).parent.mkdir(parents=True)
+    shutil.copy2(ctx.finished / model, project / model)
+    season = project / "season2018"
+    season.mkdir()
+    (project / "season2018.yaml").write_text(yaml.safe_dump(readme_yaml("# season2018.yaml")))
+    words = shlex.split(command)
+    words[words.index("--directory") + 1] = str(season)
+    words = [f"--configfile={project / 'season2018.yaml'}" if w == "--configfile=season2018.yaml" else w for w in words]
+    plan = job_set(snakemake(shlex.join(words), season, dry_run=True))
+    assert Job("fused_area", "area=north_fields") in plan and Job("fused_area", "area=test") in plan
+    assert not {job for job in plan if job.rule in ("train", "dataset")}, "the second season trains nothing"
+
+
 def report(command, ctx):
     """For real, on the small demo study's finished experiments, after the report's figures (as the README says)."""
     run = copy_run(ctx.experiments, ctx.tmp / "report")
@@ -247,6 +264,10 @@ COMMANDS: dict[str, Callable] = {
     "bash tools/slurm_cluster.sh stop": run_by_ci,
     "snakemake --cores 8 experiments": dry_run_on_the_small_study,
     "snakemake --cores 8 fusion": dry_run_on_the_small_study,
+    (
+        "snakemake --cores 8 --directory season2018 --configfile=season2018.yaml -- results/fields_test.parquet "
+        "results/fields_north_fields.parquet"
+    ): next_season,
     "snakemake --cores 8 report_figures && snakemake --report report.html report_figures": report,
     "bash tools/determinism.sh": determinism,
     "python3 benchmarks/model_throughput.py": throughput,

@@ -29,6 +29,11 @@ if REFERENCE_SENSOR == PRETRAINING_SENSOR:
         f"sensors.reference and sensors.pretraining are both {REFERENCE_SENSOR!r}; pre-training needs a second "
         f"sensor, mapped onto the reference's scale (one of {', '.join(s for s in SENSORS if s != REFERENCE_SENSOR)})"
     )
+if config["model"]["checkpoint"] and not os.path.isfile(config["model"]["checkpoint"]):
+    raise WorkflowError(
+        f"model.checkpoint: {config['model']['checkpoint']} is not a file; give the path of a trained model, "
+        "e.g. results/models/<variant>/finetune.pt of a finished run (relative to this working directory)"
+    )
 OPTICAL_SENSORS = [PRETRAINING_SENSOR, REFERENCE_SENSOR]  # searched in this order, after Sentinel-1
 STAGE_TARGET = {stage: REFERENCE_SENSOR for stage in STAGE_AREA} | {"pretrain": PRETRAINING_SENSOR}
 
@@ -116,11 +121,9 @@ def output_of(pattern, **wildcards):
 
 
 def config_areas():
-    """The configured areas in a fixed order, whatever order the config lists them in (the demo world
-    is drawn area by area): the stages' areas first, then any other by name."""
-    stages = list(STAGE_AREA.values())
-    names = sorted(config["areas"], key=lambda name: (stages.index(name) if name in stages else len(stages), name))
-    return {name: canonical(config["areas"][name]) for name in names}
+    """The areas of the method's stages, in a fixed order whatever order the config lists them in (the
+    demo world is drawn area by area). Further areas, only predicted, leave the demo world as it is."""
+    return {name: canonical(config["areas"][name]) for name in STAGE_AREA.values()}
 
 
 def study_box():
@@ -398,6 +401,13 @@ def pretraining_calibration(wildcards):
         with open(PRETRAIN_DATASET_RECORD) as handle:
             in_use = json.load(handle).get("calibration")
     return adopt_calibration(fresh, in_use, config["regression"]["refit_tolerance"])
+
+
+def prediction_models(wildcards):
+    """The model that predicts: a checkpoint of another run (model.checkpoint), else this run's fine-tuned model."""
+    if config["model"]["checkpoint"]:
+        return [config["model"]["checkpoint"]]
+    return [output_of(rules.train.output.model, variant=MAIN_VARIANT, stage="finetune")]
 
 
 def predict_indexes(wildcards):

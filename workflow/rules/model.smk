@@ -36,7 +36,7 @@ rule train:
 rule predict:
     input:
         scenes=ancient(S1_SCENES),
-        models=[output_of(rules.train.output.model, variant=MAIN_VARIANT, stage="finetune")],
+        models=prediction_models,
         indexes=predict_indexes,
         dem=rules.dem.output[0],
         mask=rules.farm_mask.output[0],

@@ -76,7 +76,8 @@ checkpoint optical_clear_fractions:
         ndvi=lambda wildcards: [ndvi_path(wildcards.sensor, d) for d in optical_dates(wildcards.sensor)],
         mask=output_of(rules.farm_mask.output[0], area=STUDY_AREA),
         study_grid=STUDY_GRID,
-        grids=[GRID.format(area=area) for area in sorted(set(STAGE_AREA.values()))],
+        # every configured area: the stages' pairing, and the fusion of any area
+        grids=[GRID.format(area=area) for area in sorted(AREAS)],
     output:
         CLEAR_FRACTIONS,
     log:
