@@ -53,7 +53,7 @@ def test_further_named_areas_are_boxes_and_a_model_of_another_run_is_optional(re
     for bad in ({"North Fields": extended["areas"]["north_fields"]}, {"north": {"west": 138.4}}):
         wrong = copy.deepcopy(config)
         wrong["areas"].update(bad)
-        with pytest.raises(Exception, match="North Fields|required"):
+        with pytest.raises(Exception, match=r"North Fields|required"):
             _validate(repo, wrong)
 
 

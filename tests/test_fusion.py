@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from sar2ndvi.fusion import (
+    RadarBias,
     days_to_nearest,
     difference_penalty,
     factor_by_distance,
@@ -18,6 +19,7 @@ from sar2ndvi.fusion import (
     regular_steps,
     std_scale,
     whittaker,
+    whittaker_with_bias,
 )
 
 STEPS = regular_steps(np.datetime64("2017-05-01"), np.datetime64("2017-05-30"), 1)
@@ -191,3 +193,45 @@ def test_distances_to_the_nearest_observation_and_the_factor_of_the_gap_they_rea
     np.testing.assert_array_equal(
         factor_by_distance(np.array([0, 3, 7, 14.9, 15, 40, np.inf]), factors), [1, 1, 1.5, 1.5, 2, 2, 2]
     )
+
+
+def _dense_with_bias(wo, mo, wr, mr, smoothness, bias):
+    steps = len(wo)
+    d2, d1 = np.diff(np.eye(steps), n=2, axis=0), np.diff(np.eye(steps), n=1, axis=0)
+    z, b = 2 * np.arange(steps), 2 * np.arange(steps) + 1
+    a = np.zeros((2 * steps, 2 * steps))
+    a[np.ix_(z, z)] = smoothness * d2.T @ d2 + np.diag(wo + wr)
+    a[np.ix_(b, b)] = bias.smoothness * d1.T @ d1 + bias.shrinkage * np.eye(steps) + np.diag(wr)
+    a[z, b] = a[b, z] = wr
+    rhs = np.zeros(2 * steps)
+    rhs[z], rhs[b] = wo * mo + wr * mr, wr * mr
+    return np.linalg.solve(a, rhs)[z], np.sqrt(np.diag(np.linalg.inv(a))[z])
+
+
+def test_the_radar_bias_model_is_the_interleaved_normal_equations_solved_banded():
+    rng = np.random.default_rng(5)
+    steps = len(STEPS)
+    wo = np.where(rng.random(steps) < 0.2, 1 / 0.02**2, 0.0)
+    wr = np.where(rng.random(steps) < 0.4, 1 / 0.1**2, 0.0)
+    mo, mr = rng.uniform(0.2, 0.8, steps), rng.uniform(0.2, 0.8, steps)
+    bias = RadarBias(smoothness=1e3, shrinkage=10.0)
+    fused, std = whittaker_with_bias(wo, mo, wr, mr, 3e3, bias)
+    expected, expected_std = _dense_with_bias(wo, mo, wr, mr, 3e3, bias)
+    np.testing.assert_allclose(fused[0], expected, atol=1e-9)
+    np.testing.assert_allclose(std[0], expected_std, rtol=1e-8)
+    _, one = whittaker_with_bias(wo, mo, wr, mr, 3e3, bias, std_step=7)
+    assert one[0, 7] == pytest.approx(expected_std[7]) and np.isnan(one[0, 6])
+
+
+def test_a_radar_offset_learnt_on_the_optical_dates_is_removed_in_the_gap_between_them():
+    days = np.arange(len(STEPS))
+    truth = 0.3 + 0.4 * np.sin(days / 9.0) ** 2
+    times = STEPS.astype("datetime64[s]")
+    optical = np.where((days < 6) | (days > 24), truth, np.nan)[np.newaxis]
+    radar = (truth + 0.1)[np.newaxis]  # a model that reads this field 0.1 too high
+    kinds = [(times, optical, np.full(len(STEPS), 0.02)), (times, radar, np.full(len(STEPS), 0.1))]
+    plain, _ = fuse(STEPS, kinds, 3e3)
+    corrected, _ = fuse(STEPS, kinds, 3e3, biased=[False, True], bias=RadarBias(1e4, 1.0))
+    gap = (days >= 10) & (days <= 20)
+    assert np.abs(plain[0, gap] - truth[gap]).mean() > 0.05
+    assert np.abs(corrected[0, gap] - truth[gap]).mean() < 0.02

@@ -23,6 +23,7 @@ second), and gives the posterior variance exactly.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import cho_solve_banded, cholesky_banded
@@ -133,6 +134,79 @@ def whittaker(
 Observations = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
+@dataclass(frozen=True)
+class RadarBias:
+    """A slowly varying offset of the radar predictions from the truth, estimated with the series.
+
+    The radar observations are read as ``y = z(t) + b(t) + e``: ``b`` is a first-order random walk
+    (increments of variance ``1/smoothness`` per step) pulled towards 0 (a prior of variance
+    ``1/shrinkage``). A model's error on a field persists from one acquisition to the next; where
+    optical dates lie, ``b`` is learnt and carried into the gaps between them, and far from any
+    optical date it fades to 0, leaving the radar as it is.
+    """
+
+    smoothness: float
+    shrinkage: float
+
+
+def whittaker_with_bias(
+    weights: np.ndarray,
+    means: np.ndarray,
+    biased_weights: np.ndarray,
+    biased_means: np.ndarray,
+    smoothness: float,
+    bias: RadarBias,
+    order: int = 2,
+    with_std: bool = True,
+    std_step: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`whittaker` with a second kind of observation that carries a :class:`RadarBias`.
+
+    The unknowns of a series are ``z`` and ``b`` on every step, interleaved (``z₀, b₀, z₁, b₁, …``)
+    so that the normal equations stay banded (upper bandwidth ``2·order``).
+
+    Args:
+        weights, means: (S, T) the unbiased observations (optical), as in :func:`whittaker`.
+        biased_weights, biased_means: (S, T) the biased ones (radar).
+
+    Returns:
+        (S, T) fused values of ``z`` and their posterior standard deviations.
+    """
+    weights, means = np.atleast_2d(weights), np.atleast_2d(means)
+    biased_weights, biased_means = np.atleast_2d(biased_weights), np.atleast_2d(biased_means)
+    series, steps = weights.shape
+    width = 2 * max(order, 1)
+    template = np.zeros((width + 1, 2 * steps))
+    penalty = smoothness * difference_penalty(steps, order)
+    for k in range(order + 1):
+        template[width - 2 * k, 2 * k :: 2] = penalty[order - k, k:]
+    walk = bias.smoothness * difference_penalty(steps, 1)
+    template[width, 1::2] += walk[1] + bias.shrinkage
+    template[width - 2, 3::2] += walk[0, 1:]
+    fused = np.full((series, steps), np.nan)
+    std = np.full((series, steps), np.nan)
+    seen = ((weights > 0) | (biased_weights > 0)).sum(axis=1) >= order
+    for s in np.flatnonzero(seen):
+        bands = template.copy()
+        bands[width, 0::2] += weights[s] + biased_weights[s]
+        bands[width, 1::2] += biased_weights[s]
+        bands[width - 1, 1::2] += biased_weights[s]
+        rhs = np.zeros(2 * steps)
+        rhs[0::2] = weights[s] * means[s] + biased_weights[s] * biased_means[s]
+        rhs[1::2] = biased_weights[s] * biased_means[s]
+        factor = cholesky_banded(bands)
+        fused[s] = cho_solve_banded((factor, False), rhs)[0::2]
+        if with_std and std_step is None:
+            unit = np.zeros((2 * steps, steps))
+            unit[2 * np.arange(steps), np.arange(steps)] = 1.0
+            std[s] = np.sqrt(np.diagonal(cho_solve_banded((factor, False), unit)[0::2]))
+        elif with_std:
+            unit = np.zeros(2 * steps)
+            unit[2 * std_step] = 1.0
+            std[s, std_step] = np.sqrt(cho_solve_banded((factor, False), unit)[2 * std_step])
+    return fused, std
+
+
 def fuse(
     steps: np.ndarray,
     observations: Sequence[Observations],
@@ -140,25 +214,40 @@ def fuse(
     order: int = 2,
     with_std: bool = True,
     std_step: int | None = None,
+    biased: Sequence[bool] = (),
+    bias: RadarBias | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fuse several kinds of observation of the same series (radar predictions, optical dates) on ``steps``.
 
     Args:
         observations: per kind, (times (N,), values (S, N), sigmas (S, N) or (N,)) as in
             :func:`place_on_steps`.
+        biased: per kind, whether it carries the :class:`RadarBias` ``bias`` (ignored without one).
 
     Returns:
-        (S, T) fused NDVI and its standard deviation (:func:`whittaker`).
+        (S, T) fused NDVI and its standard deviation (:func:`whittaker`, :func:`whittaker_with_bias`).
     """
-    total_w = total_wy = None
-    for times, values, sigmas in observations:
-        w, m = place_on_steps(times, values, sigmas, steps)
-        total_w = w if total_w is None else total_w + w
-        total_wy = w * m if total_wy is None else total_wy + w * m
-    if total_w is None:
+    if not observations:
         raise ValueError("nothing to fuse: no observations given")
-    means = np.divide(total_wy, total_w, out=np.zeros_like(total_wy), where=total_w > 0)
-    return whittaker(total_w, means, smoothness, order, with_std, std_step)
+    biased = list(biased) + [False] * (len(observations) - len(biased))
+    if bias is None:
+        biased = [False] * len(observations)
+    sums = {}
+    for (times, values, sigmas), kind in zip(observations, biased, strict=True):
+        w, m = place_on_steps(times, values, sigmas, steps)
+        total_w, total_wy = sums.get(kind, (0.0, 0.0))
+        sums[kind] = (total_w + w, total_wy + w * m)
+
+    def weighted(kind):
+        if kind not in sums:
+            shape = (np.atleast_2d(observations[0][1]).shape[0], len(steps))
+            return np.zeros(shape), np.zeros(shape)
+        total_w, total_wy = sums[kind]
+        return total_w, np.divide(total_wy, total_w, out=np.zeros_like(total_wy), where=total_w > 0)
+
+    if True not in sums:
+        return whittaker(*weighted(False), smoothness, order, with_std, std_step)
+    return whittaker_with_bias(*weighted(False), *weighted(True), smoothness, bias, order, with_std, std_step)
 
 
 def nearest_step(time: np.datetime64, steps: np.ndarray) -> int:
@@ -176,6 +265,8 @@ def leave_one_date_out(
     with_std: bool = False,
     gap_days: float = 0.0,
     gapped: Sequence[bool] = (),
+    biased: Sequence[bool] = (),
+    bias: RadarBias | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The fused series at each date of ``hidden`` when that date is left out.
 
@@ -186,6 +277,7 @@ def leave_one_date_out(
             date — of ``hidden`` and of each of ``others`` whose entry in ``gapped`` is true — as a
             cloudy spell of ``2 · gap_days`` days would.
         gapped: for each of ``others``, whether the gap applies to it (optical: yes; radar: no).
+        biased, bias: for each of ``others``, whether it carries the :class:`RadarBias` ``bias``.
 
     Returns:
         (S, M) the fused NDVI on the step of each of the M hidden dates, fused without it; its
@@ -220,7 +312,9 @@ def leave_one_date_out(
             if gap:
                 optical.append((when, vals))
         step = nearest_step(times[m], steps)
-        fused, std = fuse(steps, kinds, smoothness, with_std=with_std, std_step=step)
+        fused, std = fuse(
+            steps, kinds, smoothness, with_std=with_std, std_step=step, biased=[False, *biased], bias=bias
+        )
         estimate[:, m], spread[:, m] = fused[:, step], std[:, step]
         distance[:, m] = days_to_nearest(steps[step : step + 1], optical)[:, 0]
     return estimate, spread, distance
@@ -344,6 +438,7 @@ def std_scale(errors: np.ndarray, stds: np.ndarray, coverage: float = 0.6827) ->
 __all__ = [
     "DEFAULT_STEP_DAYS",
     "Observations",
+    "RadarBias",
     "days_to_nearest",
     "difference_penalty",
     "factor_by_distance",
@@ -358,4 +453,5 @@ __all__ = [
     "regular_steps",
     "std_scale",
     "whittaker",
+    "whittaker_with_bias",
 ]

@@ -443,13 +443,6 @@ def training_data(wildcards):
     return output_of(rules.dataset.output.data, stage="pretrain" if wildcards.stage == "pretrain" else "finetune")
 
 
-def training_sar(wildcards):
-    # the pre-training dataset cuts its tiles from the index rasters when it is loaded
-    if wildcards.stage != "pretrain":
-        return []
-    return [output_of(rules.sar_indexes.output[0], scene=s) for s in stage_pairs("pretrain")["scene"]]
-
-
 def validation_data(wildcards):
     # Pre-training runs a fixed schedule; the validation area's Planet dates are fine-tuning's business.
     return [] if wildcards.stage == "pretrain" else [output_of(rules.dataset.output.data, stage="validation")]

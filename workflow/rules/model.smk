@@ -1,11 +1,13 @@
 # One rule trains every model: pretrain (S1 → corrected S2 NDVI), finetune (from pretrain, S1 →
 # Planet NDVI) and scratch (S1 → Planet NDVI without pre-training, the "no pre-training" ablation).
 # Its params hold only what the weights depend on: a change of model.threads, model.device or of an
-# inference setting retrains nothing.
+# inference setting retrains nothing. The pre-training dataset cuts its tiles from the index rasters
+# it names (their SHA-256 checked); they are the dataset's inputs, not declared again here: a train
+# input that depends on the Sentinel-1 search kept jobs of scenes a new search no longer lists in
+# the re-planned DAG, and their downloads failed.
 rule train:
     input:
         train=training_data,
-        sar=training_sar,
         validation=validation_data,
         init=pretrained_model,
     output:

@@ -117,7 +117,7 @@ def calibrate(
     factors make the intervals of those left-out predictions cover 68.3 % and 95 % of them, with
     the optical dates within each of ``settings["gap_days"]`` of the left-out date left out too.
     """
-    from sar2ndvi.fusion import leave_one_date_out, paired_errors, paired_rmse, regular_steps, std_scale
+    from sar2ndvi.fusion import RadarBias, leave_one_date_out, paired_errors, paired_rmse, regular_steps, std_scale
     from sar2ndvi.io import write_json
 
     fit = json.loads(Path(regression).read_text())
@@ -157,11 +157,28 @@ def calibrate(
             estimate, _, _ = leave_one_date_out(steps, hidden, others, smoothness)
             scores[smoothness] = float(np.nanmean((estimate - ref_values) ** 2))
         best = min(scores, key=scores.get)
+        gapped = [False] + [True] * (len(others) - 1)
+        biased = [True] + [False] * (len(others) - 1)
+        # the radar's bias model: the candidate (or none) that best predicts the left-out dates,
+        # averaged over the optical gaps it is meant to bridge
+        bias_scores: dict[str, float] = {}
+        bias_models: dict[str, RadarBias | None] = {"none": None}
+        if settings["radar_bias"]:
+            for walk in settings["bias_smoothness_candidates"]:
+                for pull in settings["bias_shrinkage_candidates"]:
+                    bias_models[f"{walk:g}/{pull:g}"] = RadarBias(float(walk), float(pull))
+        for name, model in bias_models.items():
+            errors_by_gap = [
+                leave_one_date_out(steps, hidden, others, best, False, gap, gapped, biased, model)[0] - ref_values
+                for gap in settings["gap_days"]
+            ]
+            bias_scores[name] = float(np.mean([np.nanmean(e**2) for e in errors_by_gap]))
+        chosen = min(bias_scores, key=bias_scores.get)
+        bias = bias_models[chosen]
         # the deviation's factors, for each gap of the optical dates around the date predicted
         factors: dict[str, dict[str, float]] = {name: {} for name in INTERVALS}
-        gapped = [False] + [True] * (len(others) - 1)
         for gap in settings["gap_days"]:
-            estimate, std, _ = leave_one_date_out(steps, hidden, others, best, True, gap, gapped)
+            estimate, std, _ = leave_one_date_out(steps, hidden, others, best, True, gap, gapped, biased, bias)
             for name, nominal in INTERVALS.items():
                 factors[name][f"{gap:g}"] = std_scale(estimate - ref_values, std, nominal)
         radar_errors = paired_errors(*kinds["radar"], ref_times, ref_values, max_days)
@@ -170,6 +187,9 @@ def calibrate(
             "pretraining_std": errors["pretraining"],
             "smoothness": best,
             "smoothness_scores": {f"{k:g}": v for k, v in scores.items()},
+            "radar_bias": None if bias is None else {"smoothness": bias.smoothness, "shrinkage": bias.shrinkage},
+            # left-out MSE of each bias model (walk smoothness / shrinkage), averaged over the gaps
+            "radar_bias_scores": bias_scores,
             # the fused deviation times these factors is the half-width of the 68.3 % and 95 %
             # intervals, by the days to the nearest optical date (fusion.factor_by_distance)
             "interval_factors": factors,
@@ -177,28 +197,37 @@ def calibrate(
             "radar_intervals": {name: float(np.quantile(np.abs(radar_errors), p)) for name, p in INTERVALS.items()},
         }
         log.info(
-            "%s: radar σ %.4f, pre-training sensor σ %s, smoothness %g (left-out MSE %s), 68 %% factors %s",
+            "%s: radar σ %.4f, pre-training sensor σ %s, smoothness %g (left-out MSE %s), radar bias %s (%s), "
+            "68 %% factors %s",
             scale,
             errors[RADAR],
             "n/a" if errors["pretraining"] is None else f"{errors['pretraining']:.4f}",
             best,
             ", ".join(f"{k:g}: {v:.5f}" for k, v in scores.items()),
+            chosen,
+            ", ".join(f"{k}: {v:.5f}" for k, v in bias_scores.items()),
             factors["68"],
         )
     write_json(out, result)
 
 
 def _observations(kinds: Mapping[str, tuple[np.ndarray, np.ndarray]], calibration: Mapping[str, Any], scale: str):
+    """The kinds as :func:`sar2ndvi.fusion.fuse` takes them, each with its error, and which carry the radar's bias."""
     errors = {
         "radar": calibration[scale]["radar_std"],
         "reference": calibration["reference_std"],
         "pretraining": calibration[scale]["pretraining_std"],
     }
-    return [
-        (times, values, np.full(len(times), errors[kind]))
-        for kind, (times, values) in kinds.items()
-        if len(times) and errors[kind] is not None
-    ]
+    used = [kind for kind, (times, _) in kinds.items() if len(times) and errors[kind] is not None]
+    observations = [(kinds[k][0], kinds[k][1], np.full(len(kinds[k][0]), errors[k])) for k in used]
+    return observations, [kind == "radar" for kind in used]
+
+
+def _bias(calibration: Mapping[str, Any], scale: str):
+    from sar2ndvi.fusion import RadarBias
+
+    model = calibration[scale].get("radar_bias")
+    return None if model is None else RadarBias(model["smoothness"], model["shrinkage"])
 
 
 def fuse_area(
@@ -249,7 +278,8 @@ def fuse_area(
         "area": area.name,
     }
     kinds = {kind: series.pixels(kind) for kind in ("radar", "reference", "pretraining")}
-    fused, std = fuse(steps, _observations(kinds, calib, "pixel"), calib["pixel"]["smoothness"])
+    observations, biased = _observations(kinds, calib, "pixel")
+    fused, std = fuse(steps, observations, calib["pixel"]["smoothness"], biased=biased, bias=_bias(calib, "pixel"))
     optical = [kinds["reference"], kinds["pretraining"]]
     std *= factor_by_distance(days_to_nearest(steps, optical), calib["pixel"]["interval_factors"]["68"])
     what_std = "half-width of the 68 % interval of the fused NDVI (its calibrated 1σ)"
@@ -285,7 +315,10 @@ def fuse_area(
                 }
             )
         )
-    field_fused, field_std = fuse(steps, _observations(field_kinds, calib, "field"), calib["field"]["smoothness"])
+    observations, biased = _observations(field_kinds, calib, "field")
+    field_fused, field_std = fuse(
+        steps, observations, calib["field"]["smoothness"], biased=biased, bias=_bias(calib, "field")
+    )
     field_optical = [field_kinds["reference"], field_kinds["pretraining"]]
     field_std *= factor_by_distance(days_to_nearest(steps, field_optical), calib["field"]["interval_factors"]["68"])
     frames.append(
@@ -380,8 +413,9 @@ def evaluate_fusion(
 
     kinds = {kind: series.pixels(kind) for kind in ("radar", "pretraining")}
     sigma = calib["pixel"]
-    optical_kinds = _observations({"pretraining": kinds["pretraining"]}, calib, "pixel")
-    radar_kinds = _observations({"radar": kinds["radar"]}, calib, "pixel")
+    optical_kinds, _ = _observations({"pretraining": kinds["pretraining"]}, calib, "pixel")
+    radar_kinds, _ = _observations({"radar": kinds["radar"]}, calib, "pixel")
+    bias = _bias(calib, "pixel")
     hidden = (ref_times, ref_images[:, farm].T, np.full(len(ref_times), calib["reference_std"]))
 
     # the per-field random forest of the baselines, trained on the training area's pairs
@@ -416,6 +450,7 @@ def evaluate_fusion(
         fused, fused_std, distance = leave_one_date_out(
             steps, hidden, [*radar_kinds, *optical_kinds], sigma["smoothness"], True, gap,
             [False] * len(radar_kinds) + [True] * len(optical_kinds),
+            [True] * len(radar_kinds) + [False] * len(optical_kinds), bias,
         )  # fmt: skip
         optical, _, _ = leave_one_date_out(
             steps, hidden, optical_kinds, sigma["smoothness"], False, gap, [True] * len(optical_kinds)
