@@ -193,9 +193,14 @@ def test_a_second_run_in_the_same_directory_is_refused_and_the_first_finishes_un
     assert "do not remove them with --unlock" in second.stderr
     assert "Directory cannot be locked" in second.stderr
     assert not hidden_files(run), "a partial file survived"
-    # retrained to the same weights (a model file also records how long each epoch took)
+    # retrained to the same weights (a model file also records how long each epoch took), which
+    # predict the same NDVI; on a loaded machine the first batch of a prediction has come out up to
+    # 3e-6 apart (the CPU kernels' rounding), so the values are compared, not the bytes
     assert model_weights(run) == expected_weights
-    assert prediction.read_bytes() == expected_prediction
+    with rasterio.open(prediction) as after, rasterio.io.MemoryFile(expected_prediction) as memory:
+        with memory.open() as before:
+            np.testing.assert_allclose(after.read(), before.read(), atol=1e-5)
+            assert after.tags() == before.tags() and after.descriptions == before.descriptions
 
 
 def test_a_product_whose_geolocation_misses_the_grid_stops_its_sigma0_and_keep_going_finishes_the_others(repo, run):
