@@ -136,16 +136,16 @@ def calibrate(
         else:
             kinds = {kind: series.fields(kind)[1:3] for kind in ("radar", "reference", "pretraining")}
         ref_times, ref_values = kinds["reference"]
+        radar_errors = paired_errors(*kinds["radar"], ref_times, ref_values, max_days)
         errors = {
-            RADAR: paired_rmse(*kinds["radar"], ref_times, ref_values, max_days),
+            "radar": float(np.sqrt(np.mean(radar_errors**2))),
+            "reference": reference_std,
             "pretraining": paired_rmse(*kinds["pretraining"], ref_times, ref_values, max_days)
             if len(kinds["pretraining"][0])
             else None,
         }
-        others = [(kinds["radar"][0], kinds["radar"][1], np.full(len(kinds["radar"][0]), errors[RADAR]))]
-        if errors["pretraining"] is not None:
-            times, values = kinds["pretraining"]
-            others.append((times, values, np.full(len(times), errors["pretraining"])))
+        others, biased = _observations({kind: kinds[kind] for kind in ("radar", "pretraining")}, errors)
+        gapped = [not radar for radar in biased]
         hidden = (ref_times, ref_values, np.full(len(ref_times), reference_std))
         candidates = (
             [float(settings["smoothness"])]
@@ -157,8 +157,6 @@ def calibrate(
             estimate, _, _ = leave_one_date_out(steps, hidden, others, smoothness)
             scores[smoothness] = float(np.nanmean((estimate - ref_values) ** 2))
         best = min(scores, key=scores.get)
-        gapped = [False] + [True] * (len(others) - 1)
-        biased = [True] + [False] * (len(others) - 1)
         # the radar's bias model: the candidate (or none) that best predicts the left-out dates,
         # averaged over the optical gaps it is meant to bridge
         bias_scores: dict[str, float] = {}
@@ -181,9 +179,8 @@ def calibrate(
             estimate, std, _ = leave_one_date_out(steps, hidden, others, best, True, gap, gapped, biased, bias)
             for name, nominal in INTERVALS.items():
                 factors[name][f"{gap:g}"] = std_scale(estimate - ref_values, std, nominal)
-        radar_errors = paired_errors(*kinds["radar"], ref_times, ref_values, max_days)
         result[scale] = {
-            "radar_std": errors[RADAR],
+            "radar_std": errors["radar"],
             "pretraining_std": errors["pretraining"],
             "smoothness": best,
             "smoothness_scores": {f"{k:g}": v for k, v in scores.items()},
@@ -200,7 +197,7 @@ def calibrate(
             "%s: radar σ %.4f, pre-training sensor σ %s, smoothness %g (left-out MSE %s), radar bias %s (%s), "
             "68 %% factors %s",
             scale,
-            errors[RADAR],
+            errors["radar"],
             "n/a" if errors["pretraining"] is None else f"{errors['pretraining']:.4f}",
             best,
             ", ".join(f"{k:g}: {v:.5f}" for k, v in scores.items()),
@@ -211,13 +208,20 @@ def calibrate(
     write_json(out, result)
 
 
-def _observations(kinds: Mapping[str, tuple[np.ndarray, np.ndarray]], calibration: Mapping[str, Any], scale: str):
-    """The kinds as :func:`sar2ndvi.fusion.fuse` takes them, each with its error, and which carry the radar's bias."""
-    errors = {
+def _errors(calibration: Mapping[str, Any], scale: str) -> dict[str, float | None]:
+    """Each kind's calibrated error (NDVI) at ``scale`` (``pixel`` or ``field``); None for a kind not measured."""
+    return {
         "radar": calibration[scale]["radar_std"],
         "reference": calibration["reference_std"],
         "pretraining": calibration[scale]["pretraining_std"],
     }
+
+
+def _observations(kinds: Mapping[str, tuple[np.ndarray, np.ndarray]], errors: Mapping[str, float | None]):
+    """The kinds as :func:`sar2ndvi.fusion.fuse` takes them, each with its error, and which carry the radar's bias.
+
+    A kind without observations, or without a measured error, is left out.
+    """
     used = [kind for kind, (times, _) in kinds.items() if len(times) and errors[kind] is not None]
     observations = [(kinds[k][0], kinds[k][1], np.full(len(kinds[k][0]), errors[k])) for k in used]
     return observations, [kind == "radar" for kind in used]
@@ -228,6 +232,19 @@ def _bias(calibration: Mapping[str, Any], scale: str):
 
     model = calibration[scale].get("radar_bias")
     return None if model is None else RadarBias(model["smoothness"], model["shrinkage"])
+
+
+def _fused(
+    steps: np.ndarray, kinds: Mapping[str, tuple[np.ndarray, np.ndarray]], calibration: Mapping[str, Any], scale: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The fused series of ``kinds`` at ``scale`` and the half-width of its 68 % interval (calibrated 1σ)."""
+    from sar2ndvi.fusion import days_to_nearest, factor_by_distance, fuse
+
+    observations, biased = _observations(kinds, _errors(calibration, scale))
+    settings = calibration[scale]
+    fused, std = fuse(steps, observations, settings["smoothness"], biased=biased, bias=_bias(calibration, scale))
+    optical = [kinds["reference"], kinds["pretraining"]]
+    return fused, std * factor_by_distance(days_to_nearest(steps, optical), settings["interval_factors"]["68"])
 
 
 def fuse_area(
@@ -261,7 +278,7 @@ def fuse_area(
     import geopandas as gpd
     import pandas as pd
 
-    from sar2ndvi.fusion import days_to_nearest, factor_by_distance, fuse, regular_steps
+    from sar2ndvi.fusion import regular_steps
     from sar2ndvi.grid import AreaGrid
     from sar2ndvi.io import atomic_path, raster_bands
 
@@ -277,11 +294,9 @@ def fuse_area(
         "sources": json.dumps([RADAR, sensors["reference"], sensors["pretraining"]]),
         "area": area.name,
     }
-    kinds = {kind: series.pixels(kind) for kind in ("radar", "reference", "pretraining")}
-    observations, biased = _observations(kinds, calib, "pixel")
-    fused, std = fuse(steps, observations, calib["pixel"]["smoothness"], biased=biased, bias=_bias(calib, "pixel"))
-    optical = [kinds["reference"], kinds["pretraining"]]
-    std *= factor_by_distance(days_to_nearest(steps, optical), calib["pixel"]["interval_factors"]["68"])
+    fused, std = _fused(
+        steps, {kind: series.pixels(kind) for kind in ("radar", "reference", "pretraining")}, calib, "pixel"
+    )
     what_std = "half-width of the 68 % interval of the fused NDVI (its calibrated 1σ)"
     for path, values, what in ((out_fused, fused, "fused NDVI"), (out_std, std, what_std)):
         image = np.full((len(steps), *area.shape), np.nan, np.float32)
@@ -290,11 +305,7 @@ def fuse_area(
             put(0, image)
 
     kind_names = {"radar": RADAR, "reference": sensors["reference"], "pretraining": sensors["pretraining"]}
-    uncertainty = {
-        "radar": calib["field"]["radar_std"],
-        "reference": calib["reference_std"],
-        "pretraining": calib["field"]["pretraining_std"],
-    }
+    uncertainty = _errors(calib, "field")
     frames = []
     field_kinds = {}
     for kind in ("radar", "reference", "pretraining"):
@@ -315,12 +326,10 @@ def fuse_area(
                 }
             )
         )
-    observations, biased = _observations(field_kinds, calib, "field")
-    field_fused, field_std = fuse(
-        steps, observations, calib["field"]["smoothness"], biased=biased, bias=_bias(calib, "field")
-    )
-    field_optical = [field_kinds["reference"], field_kinds["pretraining"]]
-    field_std *= factor_by_distance(days_to_nearest(steps, field_optical), calib["field"]["interval_factors"]["68"])
+    field_fused, field_std = _fused(steps, field_kinds, calib, "field")
+    # each field's pixels in the area (ids are the sorted parcel ids of the area, as field_statistics gives them)
+    on_fields = series.parcels[series.farm]
+    field_sizes = np.bincount(np.searchsorted(ids, on_fields), minlength=len(ids))
     frames.append(
         pd.DataFrame(
             {
@@ -329,7 +338,7 @@ def fuse_area(
                 "kind": FUSED,
                 "ndvi_mean": field_fused.ravel(),
                 "ndvi_std": np.nan,
-                "pixels": np.repeat((series.parcels[..., None] == ids).sum(axis=(0, 1)), len(steps)),
+                "pixels": np.repeat(field_sizes, len(steps)),
                 "uncertainty": field_std.ravel(),
             }
         )
@@ -413,8 +422,9 @@ def evaluate_fusion(
 
     kinds = {kind: series.pixels(kind) for kind in ("radar", "pretraining")}
     sigma = calib["pixel"]
-    optical_kinds, _ = _observations({"pretraining": kinds["pretraining"]}, calib, "pixel")
-    radar_kinds, _ = _observations({"radar": kinds["radar"]}, calib, "pixel")
+    errors = _errors(calib, "pixel")
+    optical_kinds, _ = _observations({"pretraining": kinds["pretraining"]}, errors)
+    radar_kinds, _ = _observations({"radar": kinds["radar"]}, errors)
     bias = _bias(calib, "pixel")
     hidden = (ref_times, ref_images[:, farm].T, np.full(len(ref_times), calib["reference_std"]))
 
