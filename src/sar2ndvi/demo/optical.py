@@ -24,6 +24,8 @@ from sar2ndvi.io import write_geotiff, write_json
 #: Sentinel-2 L1C path radiance added to the surface reflectance (reflectance units): more in red than NIR.
 S2_PATH_RED = 0.035
 S2_PATH_NIR = 0.012
+#: Sentinel-2 L1C sensor noise per band (reflectance, 1σ).
+S2_NOISE = 0.003
 #: Reflectance of thick cloud tops in B4 and B8.
 CLOUD_RED = 0.42
 CLOUD_NIR = 0.44
@@ -66,7 +68,7 @@ def write_sentinel2(world: World, out: Path) -> list[dict]:
         red, nir = world.surface_reflectance(world.ndvi(day, grid, index))
         cloud = world.cloud_probability(day, xs, ys, cover)
         red_toa, nir_toa = toa_reflectance(red, nir, cloud)
-        noise = rng.standard_normal((2, *grid.shape), dtype=np.float32) * 0.003
+        noise = rng.standard_normal((2, *grid.shape), dtype=np.float32) * S2_NOISE
         bands = np.stack([(red_toa + noise[0]) * 1e4, (nir_toa + noise[1]) * 1e4, np.rint(cloud)])
         bands[:2] = np.clip(bands[:2], 1, 10000)
         acquired = datetime(day.year, day.month, day.day, *S2_TIME)

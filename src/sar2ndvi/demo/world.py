@@ -9,6 +9,12 @@ every sensor (3 m Planet, 10 m Sentinel-2, Sentinel-1 radar geometry) sees the s
   forest blocks around the farmland.
 - Cabbage: per parcel one or two crops a season; NDVI rises logistically from bare soil (0.15–0.22)
   after transplanting to a peak of 0.75–0.9 and falls at harvest, 60–85 days later.
+- Inside a cabbage field (:class:`WithinField`): the bare soil's NDVI, the transplanting (and so the
+  harvest) day and the crop's vigour (its rise above the soil) vary smoothly from place to place
+  (wavelengths of 30–150 m, about a field's size), as soil patches, planting over several days and
+  uneven growth make them vary; their sizes are set so that Sentinel-2's within-field NDVI spread
+  matches a real farmland's (``benchmarks/within_field_variability.py``). A fixed ±0.025 texture
+  lies on every parcel.
 - σ0 (linear power): water-cloud model (Attema & Ulaby 1978) of the canopy, σ0 = A·V·cosθ·(1 − γ²)
   + γ²·σ0_soil with γ² = exp(−2·B·V / cosθ), V the canopy water content (kg/m²) derived from NDVI, θ
   the local incidence angle (terrain slope included) and σ0_soil linear in soil moisture (dB).
@@ -48,6 +54,24 @@ CROP, PADDY, FOREST = 1, 2, 3
 
 
 @dataclass(frozen=True)
+class WithinField:
+    """How much a cabbage field's NDVI varies from place to place (each a 1σ size).
+
+    ``soil_ndvi``: NDVI of the bare soil (NDVI); ``transplanting_days``: the day the crop is planted
+    and harvested (days); ``vigour``: the crop's rise from the soil to its peak (relative, 0.1 = 10 %).
+    All zero: fields follow their parcel's phenology exactly (plus the fixed texture).
+    """
+
+    soil_ndvi: float = 0.0075
+    transplanting_days: float = 1.0
+    vigour: float = 0.025
+
+    @property
+    def uniform(self) -> bool:
+        return self.soil_ndvi == 0 and self.transplanting_days == 0 and self.vigour == 0
+
+
+@dataclass(frozen=True)
 class DemoSpec:
     """What the demo world covers and how often each sensor sees it."""
 
@@ -69,6 +93,7 @@ class DemoSpec:
     planet_buffer_m: float = 200.0
     workers: int = 1
     s1_ipf_version: str = "003.52"
+    within_field: WithinField = field(default_factory=WithinField)
 
     @classmethod
     def from_config(cls, config: dict) -> DemoSpec:
@@ -101,6 +126,13 @@ class DemoSpec:
             planet_buffer_m=float(demo.get("planet_buffer_m", 200.0)),
             workers=int(demo.get("workers", 1)),
             s1_ipf_version=str(demo.get("s1_ipf_version", "003.52")),
+            within_field=WithinField(
+                **{
+                    key: float(value)
+                    for key, value in (demo.get("within_field") or {}).items()
+                    if key in ("soil_ndvi", "transplanting_days", "vigour")
+                }
+            ),
         )
 
     @property
@@ -175,6 +207,9 @@ class World:
         self._cloud = _smooth_field(self.rng, 32, (800.0, 4000.0))
         self._rain = self._rain_series()
         self._make_parcels()
+        # a stream of its own, so that the parcels, clouds and rain do not depend on the structure's sizes
+        within = np.random.default_rng([spec.seed, 51])
+        self._within_fields = [_smooth_field(within, 24, (30.0, 150.0)) for _ in range(3)]
 
     def _xrange(self) -> tuple[float, float]:
         west, _, east, _ = self.cover.bounds
@@ -263,13 +298,29 @@ class World:
         return raster[row, col]
 
     def texture_at(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Within-field NDVI texture (±0.025 about the parcel's value) at EPSG:32654 points."""
-        return (0.025 * self._texture(x, y)).astype(np.float32)
+        """Within-field structure at EPSG:32654 points: (4, *shape) float32.
+
+        Layer 0 is the fixed NDVI texture (±0.025 about the parcel's value); layers 1–3 are the soil
+        NDVI, transplanting day (days) and vigour offsets of :class:`WithinField` (zero when uniform).
+        """
+        sizes = self.spec.within_field
+        layers = [0.025 * self._texture(x, y)]
+        for size, structure in zip(
+            (sizes.soil_ndvi, sizes.transplanting_days, sizes.vigour), self._within_fields, strict=True
+        ):
+            layers.append(size * structure(x, y) if size else np.zeros(np.broadcast_shapes(np.shape(x), np.shape(y))))
+        return np.stack(layers).astype(np.float32)
 
     def ndvi_of(self, day: date, index: np.ndarray, texture: np.ndarray) -> np.ndarray:
-        """Surface NDVI of pixels with parcel ``index`` (0 = roads, built-up: 0.12) and ``texture``."""
+        """Surface NDVI of pixels with parcel ``index`` (0 = roads, built-up: 0.12) and structure ``texture``."""
         per_parcel = np.r_[0.12, self.parcel_ndvi(day)].astype(np.float32)
-        return np.clip(per_parcel[index] + np.where(index > 0, texture, 0.0), -0.1, 0.95).astype(np.float32)
+        if self.spec.within_field.uniform:
+            values = per_parcel[index]
+        else:
+            soil, shift, vigour = (layer.astype(np.float64) for layer in texture[1:])
+            crop = self.cabbage_ndvi(day, np.maximum(index - 1, 0), soil, shift, vigour)
+            values = np.where(np.r_[0, self.kinds][index] == CROP, crop, per_parcel[index]).astype(np.float32)
+        return np.clip(values + np.where(index > 0, texture[0], 0.0), -0.1, 0.95).astype(np.float32)
 
     # time series -----------------------------------------------------------------------------
     def _rain_series(self) -> np.ndarray:
@@ -287,15 +338,37 @@ class World:
         index = (day - self.spec.first_day).days + 15
         return float(self._rain[int(np.clip(index, 0, len(self._rain) - 1))])
 
-    def parcel_ndvi(self, day: date) -> np.ndarray:
-        """Surface NDVI of each parcel on ``day``."""
+    def cabbage_ndvi(
+        self,
+        day: date,
+        parcels: np.ndarray,
+        soil: np.ndarray | float = 0.0,
+        shift: np.ndarray | float = 0.0,
+        vigour: np.ndarray | float = 0.0,
+    ) -> np.ndarray:
+        """Surface NDVI of a cabbage crop on ``day`` on ``parcels`` (0-based), float64.
+
+        Args:
+            soil: offset of the bare soil's NDVI.
+            shift: days by which transplanting and harvest come later.
+            vigour: relative change of the crop's rise from the soil to its peak.
+        """
         doy = day.timetuple().tm_yday
-        c = self.crop
-        ndvi = np.array(c["bare"])
+        c = {key: value[parcels] for key, value in self.crop.items()}
+        bare = c["bare"] + soil
+        rise = (c["peak"] - c["bare"]) * (1 + vigour)
+        ndvi = bare
         for plant, harvest in (("plant1", "harvest1"), ("plant2", "harvest2")):
-            growing = (doy >= c[plant]) & (doy < c[harvest])
-            level = c["bare"] + (c["peak"] - c["bare"]) / (1 + np.exp(-c["rate"] * (doy - c[plant] - 30)))
+            planted = c[plant] + shift
+            growing = (doy >= planted) & (doy < c[harvest] + shift)
+            level = bare + rise / (1 + np.exp(-c["rate"] * (doy - planted - 30)))
             ndvi = np.where(growing, level, ndvi)
+        return ndvi
+
+    def parcel_ndvi(self, day: date) -> np.ndarray:
+        """Surface NDVI of each parcel on ``day`` (without the within-field structure)."""
+        doy = day.timetuple().tm_yday
+        ndvi = self.cabbage_ndvi(day, np.arange(len(self.kinds)))
         season = 0.06 * math.sin(2 * math.pi * (doy - 110) / 365)
         ndvi = np.where(self.kinds == FOREST, 0.80 + season, ndvi)
         paddy = np.clip(0.2 + 0.65 / (1 + np.exp(-0.08 * (doy - 175))) - 0.6 * (doy > 265), 0.1, 0.85)
