@@ -235,3 +235,38 @@ def test_a_radar_offset_learnt_on_the_optical_dates_is_removed_in_the_gap_betwee
     gap = (days >= 10) & (days <= 20)
     assert np.abs(plain[0, gap] - truth[gap]).mean() > 0.05
     assert np.abs(corrected[0, gap] - truth[gap]).mean() < 0.02
+
+
+def test_a_fields_ensemble_spread_is_the_mean_of_its_pixels_member_spread_at_each_acquisition(tmp_path):
+    from sar2ndvi.grid import AreaGrid
+    from sar2ndvi.io import raster_bands
+    from sar2ndvi.steps.fusion import ensemble_spread
+
+    area = AreaGrid("test", "EPSG:32654", 10.0, 300000.0, 4000000.0, 3, 2)
+    times = ["2017-05-03T20:45:10+00:00", "2017-05-15T20:45:11+00:00"]
+    with raster_bands(tmp_path / "ndvi.tif", area, 2, times, cog=False) as put:
+        put(0, np.full((2, 2, 3), 0.5, np.float32))
+    # the ensemble lacks the second acquisition: its spread is unknown there
+    names = [f"{times[0]} mean", f"{times[0]} std"]
+    std = np.array([[0.01, 0.03, 0.5], [0.02, 0.02, 0.04]], np.float32)
+    with raster_bands(tmp_path / "ensemble.tif", area, 2, names, cog=False) as put:
+        put(0, np.stack([np.full((2, 3), 0.5, np.float32), std]))
+    parcels = np.array([[1, 1, 0], [2, 2, 2]])
+    spread = ensemble_spread(tmp_path / "ensemble.tif", tmp_path / "ndvi.tif", area, parcels)
+    np.testing.assert_allclose(spread[:, 0], [0.02, (0.02 + 0.02 + 0.04) / 3], rtol=1e-6)
+    assert np.isnan(spread[:, 1]).all()
+
+
+@pytest.mark.parametrize("spread", [False, True])
+def test_the_per_field_table_reads_the_ensemble_only_when_its_spread_is_asked_for(repo, tmp_path, spread):
+    import subprocess
+    import sys
+
+    (tmp_path / "spread.yaml").write_text(f"fusion: {{ensemble_spread: {str(spread).lower()}}}\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(repo / "Snakefile"), "--directory", str(tmp_path),
+         f"--configfile={tmp_path / 'spread.yaml'}", "--dry-run", "--cores", "1", "--", "results/fields_test.parquet"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert ("predict_ensemble" in result.stdout) is spread

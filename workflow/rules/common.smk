@@ -490,6 +490,13 @@ def clear_ndvi(sensor, area):
     return lambda wildcards: [ndvi_path(sensor, d) for d in clear_dates(sensor, area.format(**wildcards))]
 
 
+def fusion_ensemble(wildcards):
+    # the ensemble's spread enters the per-field table only when asked for: it trains a model per seed
+    if not config["fusion"]["ensemble_spread"]:
+        return []
+    return rules.predict_ensemble.output[0].format(area=wildcards.area)
+
+
 def fusion_tables(wildcards):
     # the clear dates are read from the search and clear-fraction tables (declared, as for the datasets)
     return [ancient(OPTICAL_SCENES.format(sensor=s)) for s in OPTICAL_SENSORS] + [

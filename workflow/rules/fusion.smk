@@ -16,7 +16,8 @@ rule fusion_calibration:
     output:
         "results/fusion/calibration.json",
     params:
-        settings=canonical(config["fusion"]),
+        # the ensemble's spread is written beside the fused series, not used to calibrate it
+        settings={k: v for k, v in canonical(config["fusion"]).items() if k != "ensemble_spread"},
         max_days=config["pairing"]["max_days"],
         start=config["study"]["start"],
         end=config["study"]["end"],
@@ -42,6 +43,7 @@ rule fused_area:
         parcels=rules.farm_parcels.output[0],
         grid=rules.area_grid.output[0],
         study_grid=STUDY_GRID,
+        ensemble=fusion_ensemble,
     output:
         fused="results/ndvi_{area}_fused.tif",
         std="results/ndvi_{area}_fused_std.tif",

@@ -23,4 +23,5 @@ if __name__ == "__main__":
         o.std,
         o.fields,
         o.fields_csv,
+        ensemble=i.ensemble or None,
     )

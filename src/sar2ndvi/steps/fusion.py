@@ -264,16 +264,19 @@ def fuse_area(
     out_std: str | Path,
     out_fields: str | Path,
     out_fields_csv: str | Path,
+    ensemble: str | Path | None = None,
 ) -> None:
     """The gap-free NDVI of an area, per pixel (a band per step) and per field, and its per-field table.
 
     The per-field table has a row per field, date and kind (``sar``, the reference sensor, the
     pre-training sensor, ``fused``): the mean NDVI of the field's valid pixels, their standard
     deviation and count, and ``uncertainty``, the calibrated 1σ error of that mean (for ``fused``,
-    the smoother's posterior deviation times the validation area's scale).
+    the smoother's posterior deviation times the validation area's scale); ``ensemble_std`` on the
+    ``sar`` rows when ``ensemble`` is given, NaN elsewhere.
 
     Args:
         sensors: ``reference`` and ``pretraining`` sensor names (the kinds' names in the table).
+        ensemble: the area's ensemble prediction (``"<time> mean"`` and ``"<time> std"`` bands), or None.
     """
     import geopandas as gpd
     import pandas as pd
@@ -313,6 +316,9 @@ def fuse_area(
         field_kinds[kind] = (times, means)
         if not len(times):
             continue
+        spread = np.nan
+        if kind == "radar" and ensemble is not None:
+            spread = ensemble_spread(ensemble, prediction, area, series.parcels).ravel()
         frames.append(
             pd.DataFrame(
                 {
@@ -323,6 +329,7 @@ def fuse_area(
                     "ndvi_std": stds.ravel(),
                     "pixels": counts.ravel(),
                     "uncertainty": uncertainty[kind],
+                    "ensemble_std": spread,
                 }
             )
         )
@@ -340,6 +347,7 @@ def fuse_area(
                 "ndvi_std": np.nan,
                 "pixels": np.repeat(field_sizes, len(steps)),
                 "uncertainty": field_std.ravel(),
+                "ensemble_std": np.nan,
             }
         )
     )
@@ -361,6 +369,31 @@ def fuse_area(
         len(ids),
         len(out),
     )
+
+
+def ensemble_spread(ensemble: str | Path, prediction: str | Path, area, parcels: np.ndarray) -> np.ndarray:
+    """(F, N) spread of the ensemble over each field at each acquisition of ``prediction``.
+
+    The spread of a field is the mean over its pixels of the members' per-pixel standard deviation
+    (NDVI), an upper bound of the spread of the members' field means; NaN where the ensemble has no
+    band of that acquisition. Fields are the sorted parcel ids of ``parcels``, as
+    :func:`sar2ndvi.fusion.field_statistics` gives them.
+    """
+    import rasterio
+
+    from sar2ndvi.fusion import field_statistics
+    from sar2ndvi.io import read_raster
+
+    with rasterio.open(prediction) as src:
+        times = list(src.descriptions)
+    with rasterio.open(ensemble) as src:
+        bands = {name[: -len(" std")]: i for i, name in enumerate(src.descriptions) if name and name.endswith(" std")}
+    missing = [t for t in times if t not in bands]
+    if missing:
+        log.warning("%s: no ensemble spread for %d acquisitions (%s…)", ensemble, len(missing), missing[0])
+    image = read_raster(ensemble, area)
+    stds = np.stack([image[bands[t]] if t in bands else np.full(area.shape, np.nan, np.float32) for t in times])
+    return field_statistics(stds, parcels)[1]
 
 
 def evaluate_fusion(
