@@ -246,6 +246,15 @@ def dag_benchmark(command, ctx):
     assert re.search(r"^\s+20\s+\d+\s+\d+\s+\d+\s+[\d.]+$", printed, re.MULTILINE), printed
 
 
+def within_field_benchmark(command, ctx):
+    """For real (half a minute): the demo's rows always, the real patch's where ../shared/data/real is."""
+    printed = shell(command, REPO).stdout
+    assert re.search(r"demo as drawn\s+true cabbage parcels\s+0\.0[3-6]", printed), printed
+    assert re.search(r"demo, uniform fields\s+true cabbage parcels\s+0\.0[1-3]", printed), printed
+    if (REPO.parent / "shared" / "data" / "real").is_dir():
+        assert "Sentinel-2, Slovenia 2017" in printed
+
+
 COMMANDS: dict[str, Callable] = {
     "bash tools/setup.sh && snakemake --cores 8 results/ndvi_test.tif": quick_start,
     'bash tools/setup.sh && python3 -m pytest -q -m "not slow" && python3 -m pytest -q -m slow': the_test_command,
@@ -272,6 +281,7 @@ COMMANDS: dict[str, Callable] = {
     "bash tools/determinism.sh": determinism,
     "python3 benchmarks/model_throughput.py": throughput,
     "python3 benchmarks/dag_scale.py": dag_benchmark,
+    "python3 benchmarks/within_field_variability.py": within_field_benchmark,
     "snakemake --cores 8 --configfile=my.yaml results/ndvi_test.tif": dry_run_of_my_yaml,
     "snakemake --cores 8 results/metrics.json": nothing_left_to_do,
     "snakemake --report report.html report_figures": report,
