@@ -54,7 +54,7 @@ def real_stack(folder: Path, year: str = "2017", max_cloud: float = 0.01) -> tup
 
 def demo_stack(within: WithinField | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Clear L1C-like NDVI of the demo's pre-training area, its cabbage parcels (shrunk) and the dates."""
-    from sar2ndvi.demo.optical import S2_NOISE, sentinel2_days, toa_reflectance
+    from sar2ndvi.demo.optical import clear_sky_l1c_ndvi, sentinel2_days
     from sar2ndvi.demo.world import CROP, DemoSpec, World
 
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
@@ -66,13 +66,7 @@ def demo_stack(within: WithinField | None = None) -> tuple[np.ndarray, np.ndarra
     index = world.parcel_index(grid)
     rng = np.random.default_rng(0)
     days = [d for d in sentinel2_days(world) if SEASON[0] <= d.month <= SEASON[1]][::3]
-    stack = []
-    for day in days:
-        red, nir = world.surface_reflectance(world.ndvi(day, grid, index))
-        red, nir = toa_reflectance(red, nir, np.zeros(grid.shape))
-        red = red + rng.standard_normal(grid.shape) * S2_NOISE
-        nir = nir + rng.standard_normal(grid.shape) * S2_NOISE
-        stack.append((nir - red) / (nir + red))
+    stack = [clear_sky_l1c_ndvi(world, day, grid, index, rng) for day in days]
     crop = np.r_[False, world.kinds == CROP][index]
     parcels = shrink_fields(np.where(crop, index, 0))
     return np.stack(stack), parcels, [d.isoformat() for d in days]

@@ -9,7 +9,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from sar2ndvi.demo.optical import S2_NOISE, toa_reflectance
+from sar2ndvi.demo.optical import clear_sky_l1c_ndvi
 from sar2ndvi.demo.world import CROP, DemoSpec, WithinField, World
 from sar2ndvi.fieldstats import (
     arable_fields,
@@ -109,11 +109,8 @@ def _demo_within_std(within: WithinField) -> float:
     grid = world.area_grids["pretrain"]
     index = world.parcel_index(grid)
     rng = np.random.default_rng(0)
-    stack = []
-    for day in [date(2017, 5, 7) + np.timedelta64(15 * k, "D").astype(object) for k in range(12)]:
-        red, nir = toa_reflectance(*world.surface_reflectance(world.ndvi(day, grid, index)), np.zeros(grid.shape))
-        red, nir = (band + rng.standard_normal(grid.shape) * S2_NOISE for band in (red, nir))
-        stack.append((nir - red) / (nir + red))
+    days = [date(2017, 5, 7) + np.timedelta64(15 * k, "D").astype(object) for k in range(12)]
+    stack = [clear_sky_l1c_ndvi(world, day, grid, index, rng) for day in days]
     parcels = shrink_fields(np.where(np.r_[False, world.kinds == CROP][index], index, 0))
     return cross_fitted_variability(np.stack(stack), scale=0, min_pixels=25, bare_below=None, fields=parcels).within_std
 

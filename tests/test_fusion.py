@@ -244,15 +244,14 @@ def test_a_fields_ensemble_spread_is_the_mean_of_its_pixels_member_spread_at_eac
 
     area = AreaGrid("test", "EPSG:32654", 10.0, 300000.0, 4000000.0, 3, 2)
     times = ["2017-05-03T20:45:10+00:00", "2017-05-15T20:45:11+00:00"]
-    with raster_bands(tmp_path / "ndvi.tif", area, 2, times, cog=False) as put:
-        put(0, np.full((2, 2, 3), 0.5, np.float32))
     # the ensemble lacks the second acquisition: its spread is unknown there
     names = [f"{times[0]} mean", f"{times[0]} std"]
     std = np.array([[0.01, 0.03, 0.5], [0.02, 0.02, 0.04]], np.float32)
     with raster_bands(tmp_path / "ensemble.tif", area, 2, names, cog=False) as put:
         put(0, np.stack([np.full((2, 3), 0.5, np.float32), std]))
     parcels = np.array([[1, 1, 0], [2, 2, 2]])
-    spread = ensemble_spread(tmp_path / "ensemble.tif", tmp_path / "ndvi.tif", area, parcels)
+    acquired = np.array([np.datetime64(t[:19], "s") for t in times])
+    spread = ensemble_spread(tmp_path / "ensemble.tif", acquired, area, parcels)
     np.testing.assert_allclose(spread[:, 0], [0.02, (0.02 + 0.02 + 0.04) / 3], rtol=1e-6)
     assert np.isnan(spread[:, 1]).all()
 

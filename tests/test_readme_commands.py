@@ -247,7 +247,7 @@ def dag_benchmark(command, ctx):
 
 
 def within_field_benchmark(command, ctx):
-    """For real (half a minute): the demo's rows always, the real patch's where ../shared/data/real is."""
+    """For real (about 15 s): the demo's rows always, the real patch's where ../shared/data/real is."""
     printed = shell(command, REPO).stdout
     assert re.search(r"demo as drawn\s+true cabbage parcels\s+0\.0[3-6]", printed), printed
     assert re.search(r"demo, uniform fields\s+true cabbage parcels\s+0\.0[1-3]", printed), printed

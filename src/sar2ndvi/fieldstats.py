@@ -110,10 +110,15 @@ def arable_fields(fields: np.ndarray, stack: np.ndarray, bare_below: float) -> n
     Fields seen bare in the growing season are tilled (arable); forest, meadows and built-up land
     are not.
     """
+    inside = fields > 0
+    labels = fields[inside]
+    # the pixels grouped by field once, rather than every field looked for in the whole image
+    order = np.argsort(labels, kind="stable")
+    ids, starts = np.unique(labels[order], return_index=True)
+    values = np.asarray(stack)[:, inside][:, order]
     keep = np.zeros(int(fields.max()) + 1, bool)
-    for label in np.unique(fields[fields > 0]):
-        medians = np.nanmedian(np.asarray(stack)[:, fields == label], axis=1)
-        keep[label] = bool(np.nanmin(medians) < bare_below)
+    for label, group in zip(ids, np.split(values, starts[1:], axis=1), strict=True):
+        keep[label] = bool(np.nanmin(np.nanmedian(group, axis=1)) < bare_below)
     return np.where(keep[fields], fields, 0)
 
 

@@ -52,6 +52,17 @@ def toa_reflectance(red: np.ndarray, nir: np.ndarray, cloud: np.ndarray) -> tupl
     return red_toa, nir_toa
 
 
+def clear_sky_l1c_ndvi(world: World, day, grid: AreaGrid, index: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """NDVI that Sentinel-2 L1C would measure on ``grid`` on a cloudless ``day``: path radiance and sensor noise.
+
+    ``index`` is the world's parcel index on ``grid``; the noise is drawn from ``rng``, red then NIR.
+    """
+    red, nir = toa_reflectance(*world.surface_reflectance(world.ndvi(day, grid, index)), np.zeros(grid.shape))
+    red = red + rng.standard_normal(grid.shape) * S2_NOISE
+    nir = nir + rng.standard_normal(grid.shape) * S2_NOISE
+    return (nir - red) / (nir + red)
+
+
 def write_sentinel2(world: World, out: Path) -> list[dict]:
     """Earth Engine-like S2 L1C exports on the demo extent, some of them cloudy; returns the catalogue."""
     folder = out / "sentinel2"

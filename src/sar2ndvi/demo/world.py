@@ -354,7 +354,9 @@ class World:
             vigour: relative change of the crop's rise from the soil to its peak.
         """
         doy = day.timetuple().tm_yday
-        c = {key: value[parcels] for key, value in self.crop.items()}
+        # only the calendar and the levels: indexing every parcel property per pixel costs a copy each
+        used = ("bare", "peak", "rate", "plant1", "harvest1", "plant2", "harvest2")
+        c = {key: self.crop[key][parcels] for key in used}
         bare = c["bare"] + soil
         rise = (c["peak"] - c["bare"]) * (1 + vigour)
         ndvi = bare

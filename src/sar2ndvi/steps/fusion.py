@@ -60,24 +60,33 @@ def _date_time(stem: str) -> np.datetime64:
     return np.datetime64(f"{stem[:4]}-{stem[4:6]}-{stem[6:8]}", "s")
 
 
+def _acquisition_time(description: str) -> np.datetime64:
+    """The UTC time of a prediction band, from its description (``2017-07-12T20:45:10+00:00``)."""
+    return np.datetime64(description.replace("+00:00", ""), "s")
+
+
 def read_area_series(
     prediction: str | Path,
     reference_ndvi: Sequence[str],
     pretraining_ndvi: Sequence[str],
-    regression: Mapping[str, float],
+    regression: str | Path,
     mask: str | Path,
     grid: str | Path,
     study_grid: str | Path,
 ) -> AreaSeries:
-    """The area's SAR predictions (bands named by acquisition time) and optical NDVI (files named by date)."""
+    """The area's SAR predictions (bands named by acquisition time) and optical NDVI (files named by date).
+
+    The pre-training sensor's NDVI is mapped onto the reference's scale by ``regression`` (its JSON fit).
+    """
     import rasterio
 
     from sar2ndvi.grid import AreaGrid
     from sar2ndvi.io import gdal_block_cache, read_raster
 
+    fit = json.loads(Path(regression).read_text())
     study, area = AreaGrid.read(study_grid), AreaGrid.read(grid)
     with rasterio.open(prediction) as src:
-        radar_times = np.array([np.datetime64(d.replace("+00:00", ""), "s") for d in src.descriptions])
+        radar_times = np.array([_acquisition_time(d) for d in src.descriptions], "datetime64[s]")
     radar = read_raster(prediction, area)
     with gdal_block_cache():
 
@@ -88,7 +97,7 @@ def read_area_series(
             return times, (np.stack(images) if images else np.zeros((0, *area.shape), np.float32))
 
         reference = optical(reference_ndvi)
-        pretraining = optical(pretraining_ndvi, regression["slope"], regression["intercept"])
+        pretraining = optical(pretraining_ndvi, fit["slope"], fit["intercept"])
     parcels = read_raster(mask, area)[0]
     parcels = np.where(np.isfinite(parcels), parcels, 0).astype(np.int64)
     return AreaSeries((radar_times, radar), reference, pretraining, parcels)
@@ -120,8 +129,7 @@ def calibrate(
     from sar2ndvi.fusion import RadarBias, leave_one_date_out, paired_errors, paired_rmse, regular_steps, std_scale
     from sar2ndvi.io import write_json
 
-    fit = json.loads(Path(regression).read_text())
-    series = read_area_series(prediction, reference_ndvi, pretraining_ndvi, fit, mask, grid, study_grid)
+    series = read_area_series(prediction, reference_ndvi, pretraining_ndvi, regression, mask, grid, study_grid)
     steps = regular_steps(np.datetime64(start), np.datetime64(end), settings["step_days"])
     reference_std = float(settings["reference_std"])
     rng = np.random.default_rng(0)
@@ -285,10 +293,9 @@ def fuse_area(
     from sar2ndvi.grid import AreaGrid
     from sar2ndvi.io import atomic_path, raster_bands
 
-    fit = json.loads(Path(regression).read_text())
     calib = json.loads(Path(calibration).read_text())
     area = AreaGrid.read(grid)
-    series = read_area_series(prediction, reference_ndvi, pretraining_ndvi, fit, mask, grid, study_grid)
+    series = read_area_series(prediction, reference_ndvi, pretraining_ndvi, regression, mask, grid, study_grid)
     steps = regular_steps(np.datetime64(start), np.datetime64(end), calib["step_days"])
     names = [str(day) for day in steps]
     tags = {
@@ -318,7 +325,7 @@ def fuse_area(
             continue
         spread = np.nan
         if kind == "radar" and ensemble is not None:
-            spread = ensemble_spread(ensemble, prediction, area, series.parcels).ravel()
+            spread = ensemble_spread(ensemble, times, area, series.parcels).ravel()
         frames.append(
             pd.DataFrame(
                 {
@@ -371,8 +378,8 @@ def fuse_area(
     )
 
 
-def ensemble_spread(ensemble: str | Path, prediction: str | Path, area, parcels: np.ndarray) -> np.ndarray:
-    """(F, N) spread of the ensemble over each field at each acquisition of ``prediction``.
+def ensemble_spread(ensemble: str | Path, times: np.ndarray, area, parcels: np.ndarray) -> np.ndarray:
+    """(F, N) spread of the ensemble over each field at each acquisition time of ``times`` (UTC).
 
     The spread of a field is the mean over its pixels of the members' per-pixel standard deviation
     (NDVI), an upper bound of the spread of the members' field means; NaN where the ensemble has no
@@ -384,10 +391,12 @@ def ensemble_spread(ensemble: str | Path, prediction: str | Path, area, parcels:
     from sar2ndvi.fusion import field_statistics
     from sar2ndvi.io import read_raster
 
-    with rasterio.open(prediction) as src:
-        times = list(src.descriptions)
     with rasterio.open(ensemble) as src:
-        bands = {name[: -len(" std")]: i for i, name in enumerate(src.descriptions) if name and name.endswith(" std")}
+        bands = {
+            _acquisition_time(name[: -len(" std")]): i
+            for i, name in enumerate(src.descriptions)
+            if name and name.endswith(" std")
+        }
     missing = [t for t in times if t not in bands]
     if missing:
         log.warning("%s: no ensemble spread for %d acquisitions (%s…)", ensemble, len(missing), missing[0])
@@ -440,9 +449,8 @@ def evaluate_fusion(
     from sar2ndvi.indexes import CHANNEL_NAMES
     from sar2ndvi.io import atomic_path, gdal_block_cache, read_raster
 
-    fit = json.loads(Path(regression).read_text())
     calib = json.loads(Path(calibration).read_text())
-    series = read_area_series(prediction, reference_ndvi, pretraining_ndvi, fit, mask, grid, study_grid)
+    series = read_area_series(prediction, reference_ndvi, pretraining_ndvi, regression, mask, grid, study_grid)
     steps = regular_steps(np.datetime64(start), np.datetime64(end), calib["step_days"])
     ref_times, ref_images = series.reference
     radar_times, radar_images = series.radar
