@@ -490,6 +490,27 @@ def clear_ndvi(sensor, area):
     return lambda wildcards: [ndvi_path(sensor, d) for d in clear_dates(sensor, area.format(**wildcards))]
 
 
+def area_series(area):
+    """Beside the clear dates' NDVI (clear_ndvi, known once the searches ran), the inputs from which the
+    fusion steps read an area's series (sar2ndvi.steps.fusion.read_area_series): its prediction, the
+    regression, its farm mask and grids, and the tables the clear dates are read from. Kept apart from
+    the clear dates so that the prediction is planned before the searches end. ``area``: a name, or
+    "{area}" for the wildcard."""
+
+    def inputs(wildcards):
+        name = area.format(**wildcards)
+        return {
+            "tables": fusion_tables(wildcards),
+            "prediction": output_of(rules.predict.output[0], area=name),
+            "regression": ancient(output_of(rules.optical_regression.output.fit)),
+            "mask": output_of(rules.farm_mask.output[0], area=name),
+            "grid": output_of(rules.area_grid.output[0], area=name),
+            "study_grid": STUDY_GRID,
+        }
+
+    return inputs
+
+
 def fusion_ensemble(wildcards):
     # the ensemble's spread enters the per-field table only when asked for: it trains a model per seed
     if not config["fusion"]["ensemble_spread"]:

@@ -5,14 +5,9 @@
 
 rule fusion_calibration:
     input:
-        tables=fusion_tables,
-        prediction=output_of(rules.predict.output[0], area="validation"),
+        unpack(area_series("validation")),
         reference=clear_ndvi(REFERENCE_SENSOR, "validation"),
         pretraining=clear_ndvi(PRETRAINING_SENSOR, "validation"),
-        regression=ancient(output_of(rules.optical_regression.output.fit)),
-        mask=output_of(rules.farm_mask.output[0], area="validation"),
-        grid=output_of(rules.area_grid.output[0], area="validation"),
-        study_grid=STUDY_GRID,
     output:
         "results/fusion/calibration.json",
     params:
@@ -33,16 +28,11 @@ rule fusion_calibration:
 
 rule fused_area:
     input:
-        tables=fusion_tables,
-        prediction=rules.predict.output[0],
+        unpack(area_series("{area}")),
         reference=clear_ndvi(REFERENCE_SENSOR, "{area}"),
         pretraining=clear_ndvi(PRETRAINING_SENSOR, "{area}"),
-        regression=ancient(output_of(rules.optical_regression.output.fit)),
         calibration=rules.fusion_calibration.output[0],
-        mask=rules.farm_mask.output[0],
         parcels=rules.farm_parcels.output[0],
-        grid=rules.area_grid.output[0],
-        study_grid=STUDY_GRID,
         ensemble=fusion_ensemble,
     output:
         fused="results/ndvi_{area}_fused.tif",
@@ -67,15 +57,10 @@ rule fused_area:
 
 rule fusion_evaluation:
     input:
-        tables=fusion_tables,
-        prediction=output_of(rules.predict.output[0], area="test"),
+        unpack(area_series("test")),
         reference=clear_ndvi(REFERENCE_SENSOR, "test"),
         pretraining=clear_ndvi(PRETRAINING_SENSOR, "test"),
-        regression=ancient(output_of(rules.optical_regression.output.fit)),
         calibration=rules.fusion_calibration.output[0],
-        mask=output_of(rules.farm_mask.output[0], area="test"),
-        grid=output_of(rules.area_grid.output[0], area="test"),
-        study_grid=STUDY_GRID,
         indexes=predict_indexes,
         train=output_of(rules.dataset.output.data, stage="finetune"),
         train_mask=output_of(rules.farm_mask.output[0], area="train"),
