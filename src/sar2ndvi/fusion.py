@@ -70,9 +70,7 @@ def place_on_steps(
     """
     values = np.atleast_2d(np.asarray(values, np.float64))
     sigmas = np.broadcast_to(np.asarray(sigmas, np.float64), values.shape)
-    days = (np.asarray(times, "datetime64[s]") - steps[0].astype("datetime64[s]")) / np.timedelta64(1, "D")
-    step_days = (steps[1] - steps[0]) / np.timedelta64(1, "D") if len(steps) > 1 else 1.0
-    index = np.rint(days / step_days).astype(int)
+    index = _step_index(times, steps)
     inside = (index >= 0) & (index < len(steps))
     weights = np.zeros((values.shape[0], len(steps)))
     sums = np.zeros_like(weights)
@@ -252,9 +250,14 @@ def fuse(
 
 def nearest_step(time: np.datetime64, steps: np.ndarray) -> int:
     """Index of the step nearest to ``time`` (clipped to the steps)."""
-    days = (np.datetime64(time, "s") - steps[0].astype("datetime64[s]")) / np.timedelta64(1, "D")
+    return int(np.clip(_step_index(time, steps), 0, len(steps) - 1))
+
+
+def _step_index(times: np.ndarray | np.datetime64, steps: np.ndarray) -> np.ndarray:
+    """Index of the step nearest to each of ``times``, not clipped (outside the steps: < 0 or ≥ T)."""
+    days = (np.asarray(times, "datetime64[s]") - steps[0].astype("datetime64[s]")) / np.timedelta64(1, "D")
     step_days = (steps[1] - steps[0]) / np.timedelta64(1, "D") if len(steps) > 1 else 1.0
-    return int(np.clip(np.rint(days / step_days), 0, len(steps) - 1))
+    return np.rint(days / step_days).astype(int)
 
 
 def leave_one_date_out(
